@@ -1,0 +1,9 @@
+DROP TABLE registration_tokens;
+DROP TABLE uia_sessions;
+DROP TABLE user_filters;
+DROP TABLE account_data;
+DROP TABLE access_tokens;
+DROP TABLE refresh_tokens;
+DROP TABLE devices;
+DROP TABLE users;
+DROP SEQUENCE stream_positions;

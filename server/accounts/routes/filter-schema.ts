@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+/**
+ * The Filter object of the client-server API. Unknown keys are kept (clients add
+ * unstable ones, e.g. org.matrix.msc3773.unread_thread_notifications) but known
+ * keys must have the right types.
+ */
+const eventFilter = z
+  .object({
+    limit: z.number().int().min(0).optional(),
+    types: z.array(z.string()).optional(),
+    not_types: z.array(z.string()).optional(),
+    senders: z.array(z.string()).optional(),
+    not_senders: z.array(z.string()).optional(),
+  })
+  .loose();
+
+const roomEventFilter = eventFilter
+  .extend({
+    rooms: z.array(z.string()).optional(),
+    not_rooms: z.array(z.string()).optional(),
+    contains_url: z.boolean().optional(),
+    lazy_load_members: z.boolean().optional(),
+    include_redundant_members: z.boolean().optional(),
+    unread_thread_notifications: z.boolean().optional(),
+  })
+  .loose();
+
+export const filterSchema = z
+  .object({
+    event_fields: z.array(z.string()).optional(),
+    event_format: z.enum(['client', 'federation']).optional(),
+    presence: eventFilter.optional(),
+    account_data: eventFilter.optional(),
+    room: z
+      .object({
+        rooms: z.array(z.string()).optional(),
+        not_rooms: z.array(z.string()).optional(),
+        include_leave: z.boolean().optional(),
+        timeline: roomEventFilter.optional(),
+        state: roomEventFilter.optional(),
+        ephemeral: roomEventFilter.optional(),
+        account_data: roomEventFilter.optional(),
+      })
+      .loose()
+      .optional(),
+  })
+  .loose();
+
+export type Filter = z.infer<typeof filterSchema>;

@@ -1,0 +1,106 @@
+import type { Config } from '../../config/load.ts';
+import type { Sql } from '../../db/database.ts';
+import type { Requester } from '../../http/hono-env.ts';
+import { MatrixError } from '../../http/matrix-error.ts';
+import { deleteAllDevices, deleteDevices, getDevice, listDevices, renameDevice, type DeviceRow } from '../storage/devices.ts';
+import { deleteUiaSession } from '../storage/uia.ts';
+import { setDeactivated, setPasswordHash } from '../storage/users.ts';
+import { hashPassword } from './secrets.ts';
+import { PASSWORD, passwordStage } from './stages.ts';
+import { requireUia } from './uia.ts';
+
+export interface AccountSecurityDeps {
+  sql: Sql;
+  config: Config;
+  checkPassword: (password: string) => void;
+  /** Other components (rooms: leave every room) act on a deactivation. */
+  onDeactivate: Array<(userId: string) => Promise<void>>;
+}
+
+export interface DeviceView {
+  device_id: string;
+  display_name?: string;
+  last_seen_ip?: string;
+  last_seen_ts?: number;
+}
+
+function view(d: DeviceRow): DeviceView {
+  return {
+    device_id: d.device_id,
+    ...(d.display_name !== null ? { display_name: d.display_name } : {}),
+    ...(d.last_seen_ip !== null ? { last_seen_ip: d.last_seen_ip } : {}),
+    ...(d.last_seen_ts !== null ? { last_seen_ts: d.last_seen_ts } : {}),
+  };
+}
+
+/** Devices, logout, password change and deactivation: everything that ends sessions. */
+export function createAccountSecurity({ sql, config, checkPassword, onDeactivate }: AccountSecurityDeps) {
+  const password = passwordStage(config.server_name);
+
+  function reauth(who: Requester, purpose: string, auth: unknown, path: string) {
+    return requireUia(sql, {
+      purpose,
+      userId: who.userId,
+      auth,
+      flows: [[PASSWORD]],
+      stages: { [PASSWORD]: password },
+      request: { method: 'POST', path },
+    });
+  }
+
+  return {
+    async listDevices(userId: string): Promise<DeviceView[]> {
+      return (await listDevices(sql, userId)).map(view);
+    },
+
+    async getDevice(userId: string, deviceId: string): Promise<DeviceView> {
+      const d = await getDevice(sql, userId, deviceId);
+      if (!d) throw new MatrixError(404, 'M_NOT_FOUND', 'Unknown device');
+      return view(d);
+    },
+
+    async renameDevice(userId: string, deviceId: string, displayName: string): Promise<void> {
+      if (!(await renameDevice(sql, userId, deviceId, displayName))) throw new MatrixError(404, 'M_NOT_FOUND', 'Unknown device');
+    },
+
+    async deleteDevices(who: Requester, deviceIds: string[], auth: unknown, path: string): Promise<void> {
+      const uia = await reauth(who, 'delete_devices', auth, path);
+      await sql.begin(async (tx) => {
+        await deleteDevices(tx, who.userId, deviceIds);
+        await deleteUiaSession(tx, uia.sessionId);
+      });
+    },
+
+    /** Logout ends the device, not just the token: the spec deletes the device with it. */
+    async logout(who: Requester): Promise<void> {
+      await deleteDevices(sql, who.userId, [who.deviceId]);
+    },
+
+    async logoutAll(who: Requester): Promise<void> {
+      await deleteAllDevices(sql, who.userId);
+    },
+
+    async changePassword(who: Requester, newPassword: string, logoutDevices: boolean, auth: unknown, path: string): Promise<void> {
+      checkPassword(newPassword);
+      const uia = await reauth(who, 'password', auth, path);
+      const hash = await hashPassword(newPassword);
+      await sql.begin(async (tx) => {
+        await setPasswordHash(tx, who.userId, hash);
+        if (logoutDevices) await deleteAllDevices(tx, who.userId, who.deviceId);
+        await deleteUiaSession(tx, uia.sessionId);
+      });
+    },
+
+    async deactivate(who: Requester, auth: unknown, path: string): Promise<void> {
+      const uia = await reauth(who, 'deactivate', auth, path);
+      await sql.begin(async (tx) => {
+        await setDeactivated(tx, who.userId);
+        await deleteAllDevices(tx, who.userId);
+        await deleteUiaSession(tx, uia.sessionId);
+      });
+      for (const hook of onDeactivate) await hook(who.userId);
+    },
+  };
+}
+
+export type AccountSecurity = ReturnType<typeof createAccountSecurity>;

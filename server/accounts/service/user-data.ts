@@ -1,0 +1,68 @@
+import type { JsonObject } from '../../../federation/events/pdu.ts';
+import type { Sql } from '../../db/database.ts';
+import { nextStreamPosition } from '../../db/stream.ts';
+import { MatrixError } from '../../http/matrix-error.ts';
+import { getAccountData, putAccountData } from '../storage/account-data.ts';
+import { getFilter, insertFilter } from '../storage/filters.ts';
+import { getUser, setProfileField } from '../storage/users.ts';
+
+export interface Profile {
+  displayname?: string;
+  avatar_url?: string;
+}
+
+export interface UserDataDeps {
+  sql: Sql;
+  /** Told of each change that a /sync may be waiting for. */
+  onAccountData: Array<(userId: string, streamPos: number) => void>;
+  /** Rooms component: a profile change is re-sent as a member event in each joined room. */
+  onProfileChange: Array<(userId: string, profile: Profile) => Promise<void>>;
+}
+
+/** Profile, account data and filters: what a user keeps about themselves. */
+export function createUserData({ sql, onAccountData, onProfileChange }: UserDataDeps) {
+  async function getProfile(userId: string): Promise<Profile> {
+    const u = await getUser(sql, userId);
+    if (!u || u.deactivated) throw new MatrixError(404, 'M_NOT_FOUND', 'Profile not found');
+    return {
+      ...(u.display_name !== null ? { displayname: u.display_name } : {}),
+      ...(u.avatar_url !== null ? { avatar_url: u.avatar_url } : {}),
+    };
+  }
+
+  return {
+    getProfile,
+
+    async setProfileField(userId: string, field: 'displayname' | 'avatar_url', value: string | null): Promise<void> {
+      await setProfileField(sql, userId, field, value);
+      const profile = await getProfile(userId);
+      for (const hook of onProfileChange) await hook(userId, profile);
+    },
+
+    async getAccountData(userId: string, roomId: string, type: string): Promise<JsonObject> {
+      const content = await getAccountData(sql, userId, roomId, type);
+      if (!content) throw new MatrixError(404, 'M_NOT_FOUND', 'Account data not found');
+      return content;
+    },
+
+    async putAccountData(userId: string, roomId: string, type: string, content: JsonObject): Promise<number> {
+      const pos = await sql.begin(async (tx) => {
+        const p = await nextStreamPosition(tx);
+        await putAccountData(tx, userId, roomId, type, content, p);
+        return p;
+      });
+      for (const hook of onAccountData) hook(userId, pos);
+      return pos;
+    },
+
+    createFilter: (userId: string, filter: JsonObject) => insertFilter(sql, userId, filter),
+
+    async getFilter(userId: string, filterId: string): Promise<JsonObject> {
+      const f = await getFilter(sql, userId, filterId);
+      if (!f) throw new MatrixError(404, 'M_NOT_FOUND', 'No such filter');
+      return f;
+    },
+  };
+}
+
+export type UserData = ReturnType<typeof createUserData>;

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Logger } from 'pino';
+import type { AppEnv } from './http/hono-env.ts';
+import { MatrixError, unrecognized } from './http/matrix-error.ts';
+import type { Metrics } from './ops/metrics.ts';
+
+export interface AppDeps {
+  log: Logger;
+  metrics: Metrics;
+  maxBodyBytes: number;
+  /** Each component adds its routes. */
+  mount: Array<(app: Hono<AppEnv>) => void>;
+}
+
+const CORS_HEADERS = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Methods': 'GET, POST, PUT, DELETE, OPTIONS',
+  'Access-Control-Allow-Headers': 'X-Requested-With, Content-Type, Authorization',
+};
+
+/** The HTTP front: request ids, logging, CORS, body limits, and one error handler. */
+export function buildApp({ log, metrics, maxBodyBytes, mount }: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use('*', async (c, next) => {
+    const requestId = c.req.header('x-request-id')?.slice(0, 64) || randomUUID();
+    c.set('requestId', requestId);
+    c.set('log', log.child({ requestId }));
+    const start = performance.now();
+    await next();
+    c.header('X-Request-Id', requestId);
+    for (const [k, v] of Object.entries(CORS_HEADERS)) c.header(k, v);
+    log.info(
+      { requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - start) },
+      'request',
+    );
+  });
+  app.use('*', metrics.middleware);
+  // Browsers preflight every cross-origin call; answer without routing.
+  app.options('*', (c) => c.body(null, 204));
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: () => {
+        throw new MatrixError(413, 'M_TOO_LARGE', `Request body is larger than ${maxBodyBytes} bytes`);
+      },
+    }),
+  );
+
+  for (const add of mount) add(app);
+  addMethodNotAllowed(app);
+
+  app.notFound((c) => c.json(unrecognized().body(), 404));
+  app.onError((err, c) => {
+    if (err instanceof MatrixError) return c.json(err.body(), err.status);
+    c.get('log')?.error({ err }, 'unhandled error');
+    return c.json({ errcode: 'M_UNKNOWN', error: 'Internal server error' }, 500);
+  });
+  return app;
+}
+
+/**
+ * A known path with the wrong method is 405 M_UNRECOGNIZED (the spec's rule),
+ * not 404: registered after every route so it only matches when none did.
+ */
+function addMethodNotAllowed(app: Hono<AppEnv>): void {
+  const paths = new Set(app.routes.filter((r) => r.method !== 'ALL' && r.path !== '*').map((r) => r.path));
+  for (const path of paths) {
+    app.all(path, () => {
+      throw new MatrixError(405, 'M_UNRECOGNIZED', 'Unrecognized request: method not allowed');
+    });
+  }
+}

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+
+/**
+ * homeserver.yaml, in the spirit of Synapse's. Every key has a default so that a
+ * config file may be partial; generate.ts writes a full one on first start.
+ * Paths are resolved relative to the directory of the config file.
+ */
+const rateLimit = z.object({
+  per_second: z.number().positive(),
+  burst_count: z.number().int().positive(),
+});
+
+const listener = z.object({
+  port: z.number().int().min(0).max(65535),
+  bind_addresses: z.array(z.string().min(1)).min(1).default(['127.0.0.1']),
+  type: z.literal('http').default('http'),
+  resources: z.array(z.enum(['client', 'federation', 'metrics'])).default(['client', 'federation', 'metrics']),
+});
+
+const registrationToken = z.object({
+  token: z.string().regex(/^[A-Za-z0-9._~-]{1,64}$/, 'must be 1-64 characters of [A-Za-z0-9._~-]'),
+  uses_allowed: z.number().int().positive().nullable().default(null),
+  expiry_time: z.number().int().positive().nullable().default(null),
+});
+
+export const configSchema = z.object({
+  server_name: z
+    .string()
+    .min(1)
+    .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/, 'must be a hostname with optional :port'),
+  public_baseurl: z.url().optional(),
+  listeners: z.array(listener).min(1).prefault([{ port: 8008 }]),
+  data_dir: z.string().default('.'),
+  database: z
+    .object({
+      /** A postgres:// URL. Absent: embedded PGlite under <data_dir>/pglite. */
+      url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').nullable().default(null),
+      max_connections: z.number().int().min(1).max(500).default(10),
+    })
+    .prefault({}),
+  redis: z.object({ url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').nullable().default(null) }).prefault({}),
+  neo4j: z
+    .object({
+      url: z.string().nullable().default(null),
+      user: z.string().default('neo4j'),
+      password: z.string().default(''),
+    })
+    .prefault({}),
+  temporal: z
+    .object({ address: z.string().nullable().default(null), namespace: z.string().default('default') })
+    .prefault({}),
+  signing_key_path: z.string().default('signing.key'),
+  media_store_path: z.string().default('media'),
+  registration: z
+    .object({
+      enabled: z.boolean().default(true),
+      /** Allow m.login.dummy registration (no token). */
+      open: z.boolean().default(false),
+      /** Open registration on a non-loopback address must be opted into explicitly. */
+      open_on_public_address: z.boolean().default(false),
+      tokens: z.array(registrationToken).default([]),
+      shared_secret: z.string().min(16).nullable().default(null),
+    })
+    .prefault({}),
+  auth: z
+    .object({
+      /** Lifetime of access tokens issued with a refresh token; others do not expire. */
+      refreshable_access_token_lifetime_ms: z.number().int().positive().default(300_000),
+      refresh_token_lifetime_ms: z.number().int().positive().nullable().default(null),
+      password_min_length: z.number().int().min(0).default(8),
+    })
+    .prefault({}),
+  rate_limits: z
+    .object({
+      login: rateLimit.prefault({ per_second: 0.17, burst_count: 3 }),
+      register: rateLimit.prefault({ per_second: 0.17, burst_count: 3 }),
+      message: rateLimit.default({ per_second: 10, burst_count: 50 }),
+    })
+    .prefault({}),
+  max_request_body_bytes: z.number().int().positive().default(2 * 1024 * 1024),
+  rooms: z
+    .object({ default_room_version: z.enum(['10', '11', '12']).default('11') })
+    .prefault({}),
+  turn: z
+    .object({
+      uris: z.array(z.string()).default([]),
+      shared_secret: z.string().nullable().default(null),
+      username: z.string().nullable().default(null),
+      password: z.string().nullable().default(null),
+      user_lifetime_ms: z.number().int().positive().default(86_400_000),
+    })
+    .prefault({}),
+  logging: z
+    .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .prefault({}),
+});
+
+export type FileConfig = z.infer<typeof configSchema>;

@@ -1,0 +1,123 @@
+import { mkdirSync, openSync, readFileSync, unlinkSync, writeSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import postgres from 'postgres';
+
+/**
+ * One SQL dialect for both engines: the `postgres` driver talks either to a real
+ * PostgreSQL (DATABASE_URL) or to embedded PGlite served over the wire protocol on
+ * a private loopback port. Storage code never knows which one it has.
+ */
+export type Sql = postgres.Sql<{ bigint: number }>;
+/** A transaction handle; storage functions take it (or the pool) as their first argument. */
+export type Tx = postgres.TransactionSql<{ bigint: number }> | Sql;
+
+export interface Database {
+  sql: Sql;
+  engine: 'pglite' | 'postgres';
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  url: string | null;
+  maxConnections: number;
+  /** Where PGlite keeps its files when no URL is given. */
+  dataDir: string;
+  log: Logger;
+}
+
+// int8 columns (stream positions, timestamps in ms) fit in a JS number; reading
+// them as strings would leak the driver's choice into every caller.
+const bigintAsNumber = {
+  to: 20,
+  from: [20],
+  serialize: (x: number) => String(x),
+  parse: (x: string) => Number(x),
+};
+
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  const common = {
+    types: { bigint: bigintAsNumber },
+    onnotice: () => {},
+    connection: { application_name: 'commcomms' },
+  } as const;
+  if (opts.url) {
+    const sql = postgres(opts.url, { ...common, max: opts.maxConnections }) as unknown as Sql;
+    await sql`select 1`;
+    return { sql, engine: 'postgres', close: () => sql.end({ timeout: 5 }) };
+  }
+  return openEmbedded(opts, common);
+}
+
+async function openEmbedded(opts: DatabaseOptions, common: object): Promise<Database> {
+  // Loaded lazily so a deployment on real PostgreSQL never pays for the WASM build.
+  const [{ PGlite }, { vector }, { PGLiteSocketServer }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('@electric-sql/pglite-pgvector'),
+    import('@electric-sql/pglite-socket'),
+  ]);
+  const dir = join(opts.dataDir, 'pglite');
+  mkdirSync(dir, { recursive: true });
+  // PGlite has no postmaster to stop a second process opening the same files.
+  const releaseLock = lockDataDir(dir);
+  const db = await PGlite.create({ dataDir: dir, extensions: { vector } });
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0 });
+  await server.start();
+  const address = (server as unknown as { server: { address(): { port: number } } }).server.address();
+  // PGlite is one backend session: a pool of one keeps transactions from interleaving.
+  const sql = postgres({
+    ...common,
+    host: '127.0.0.1',
+    port: address.port,
+    user: 'postgres',
+    database: 'postgres',
+    max: 1,
+  }) as unknown as Sql;
+  opts.log.info({ dir }, 'embedded PostgreSQL (PGlite) started');
+  return {
+    sql,
+    engine: 'pglite',
+    close: async () => {
+      await sql.end({ timeout: 5 });
+      await server.stop();
+      await db.close();
+      releaseLock();
+    },
+  };
+}
+
+/** An O_EXCL pid file; a lock left by a dead process is taken over. */
+function lockDataDir(dir: string): () => void {
+  const path = join(dir, 'commcomms.pid');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => {
+        try {
+          unlinkSync(path);
+        } catch {
+          /* already gone */
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(readFileSync(path, 'utf8'));
+      if (pid && pid !== process.pid && isAlive(pid)) {
+        throw new Error(`the embedded database in ${dir} is in use by process ${pid}; stop it first or use another data dir`);
+      }
+      unlinkSync(path);
+    }
+  }
+  throw new Error(`could not lock ${dir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,18 @@
+import type { Logger } from 'pino';
+
+/** Who made an authenticated request. */
+export interface Requester {
+  userId: string;
+  deviceId: string;
+  isAdmin: boolean;
+  accessTokenId: number;
+}
+
+/** Per-request values every route can read from the Hono context. */
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    log: Logger;
+    requester: Requester;
+  };
+}

@@ -1,0 +1,114 @@
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import type { SigningKey } from '../federation/events/index.ts';
+import { createClient, type RedisClientType } from 'redis';
+import { createAccounts } from './accounts/index.ts';
+import { buildApp } from './app.ts';
+import type { Config } from './config/load.ts';
+import { openDatabase, type Database } from './db/database.ts';
+import { migrate, readMigrations } from './db/migrate.ts';
+import { createDiscovery } from './discovery/index.ts';
+import { createMemoryRateLimiter, type RateLimiter } from './http/rate-limiter.ts';
+import { createRedisRateLimiter } from './http/redis-rate-limiter.ts';
+import { loadOrCreateSigningKey } from './keys/signing-key-store.ts';
+import { createLogger } from './ops/logger.ts';
+import { createMetrics } from './ops/metrics.ts';
+
+export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'schema', 'postgres');
+
+export interface Homeserver {
+  config: Config;
+  /** Base URL of the first listener, e.g. http://127.0.0.1:8008 (port resolved when 0). */
+  url: string;
+  db: Database;
+  log: Logger;
+  signingKey: SigningKey;
+  close(): Promise<void>;
+}
+
+/** The composition root: every dependency is built here, once, and handed down. */
+export async function startHomeserver(config: Config, opts: { log?: Logger } = {}): Promise<Homeserver> {
+  const log = opts.log ?? createLogger(config.logging.level);
+  const signingKey = loadOrCreateSigningKey(config.signing_key_path);
+  const db = await openDatabase({ url: config.database.url, maxConnections: config.database.max_connections, dataDir: config.data_dir, log });
+  const closers: Array<() => Promise<unknown>> = [() => db.close()];
+  try {
+    await migrate(db.sql, readMigrations(MIGRATIONS_DIR), log);
+
+    let redis: RedisClientType | undefined;
+    let rateLimiter: RateLimiter;
+    if (config.redis.url) {
+      redis = createClient({ url: config.redis.url });
+      redis.on('error', (err) => log.error({ err }, 'redis error'));
+      await redis.connect();
+      closers.unshift(() => redis!.quit());
+      rateLimiter = createRedisRateLimiter(redis);
+    } else {
+      rateLimiter = createMemoryRateLimiter();
+    }
+
+    const metrics = createMetrics();
+    const accounts = createAccounts({ sql: db.sql, config, rateLimiter });
+    await accounts.start();
+    const discovery = createDiscovery({ config, auth: accounts.auth });
+
+    const app = buildApp({
+      log,
+      metrics,
+      maxBodyBytes: config.max_request_body_bytes,
+      mount: [
+        (a) => discovery.mount(a),
+        (a) => accounts.mount(a),
+        (a) => {
+          if (config.listeners.some((l) => l.resources.includes('metrics'))) {
+            a.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));
+          }
+        },
+      ],
+    });
+
+    const servers: ServerType[] = [];
+    for (const listener of config.listeners) {
+      for (const hostname of listener.bind_addresses) {
+        const server = await new Promise<ServerType>((resolve, reject) => {
+          const s = serve({ fetch: app.fetch, port: listener.port, hostname }, () => resolve(s));
+          s.once('error', reject);
+        });
+        servers.push(server);
+      }
+    }
+    const first = servers[0]!.address() as AddressInfo;
+    const host = first.family === 'IPv6' ? `[${first.address}]` : first.address;
+    const url = `http://${host}:${first.port}`;
+    log.info({ url, serverName: config.server_name, database: db.engine }, 'CommComms homeserver listening');
+
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= (async () => {
+        // Stop accepting, let in-flight requests finish, then close the pools.
+        await Promise.all(servers.map((s) => closeServer(s)));
+        await rateLimiter.close();
+        for (const c of closers) await c();
+        log.info('CommComms homeserver stopped');
+      })());
+    return { config, url, db, log, signingKey, close };
+  } catch (err) {
+    for (const c of closers) await c().catch(() => {});
+    throw err;
+  }
+}
+
+function closeServer(server: ServerType, graceMs = 10_000): Promise<void> {
+  return new Promise((resolve) => {
+    const s = server as import('node:http').Server;
+    const timer = setTimeout(() => s.closeAllConnections?.(), graceMs);
+    s.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    s.closeIdleConnections?.();
+  });
+}

@@ -1,0 +1,51 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Three legs: pure/contract tests once; the HTTP suite against embedded PGlite
+ * always, and against a real PostgreSQL when COMMCOMMS_TEST_DATABASE_URL is set
+ * (.ci/run sets it). An unconfigured leg is announced, not silently dropped.
+ */
+const pgUrl = process.env.COMMCOMMS_TEST_DATABASE_URL;
+if (!pgUrl) console.warn('[legs] postgres: not configured (set COMMCOMMS_TEST_DATABASE_URL to run the suite on PostgreSQL)');
+if (!process.env.REDIS_URL) console.warn('[legs] redis: not configured (set REDIS_URL to run the Redis contract tests)');
+
+const integration = ['test/**/*.test.ts'];
+const unitOnly = ['test/contracts/**/*.test.ts'];
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['federation/**/*.test.ts', 'server/**/*.test.ts', ...unitOnly],
+        },
+      },
+      {
+        test: {
+          name: 'pglite',
+          include: integration,
+          exclude: unitOnly,
+          env: { COMMCOMMS_TEST_DB: 'pglite' },
+          globalSetup: ['test/support/pglite-template.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      ...(pgUrl
+        ? [
+            {
+              test: {
+                name: 'postgres',
+                include: integration,
+                exclude: unitOnly,
+                env: { COMMCOMMS_TEST_DB: 'postgres' },
+                testTimeout: 60_000,
+                hookTimeout: 120_000,
+              },
+            },
+          ]
+        : []),
+    ],
+  },
+});
