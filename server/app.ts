@@ -67,7 +67,8 @@ export function buildApp({ log, metrics, maxBodyBytes, mount }: AppDeps): Hono<A
  * not 404: registered after every route so it only matches when none did.
  */
 function addMethodNotAllowed(app: Hono<AppEnv>): void {
-  const paths = new Set(app.routes.filter((r) => r.method !== 'ALL' && r.path !== '*').map((r) => r.path));
+  // Hono stores `app.options('*')` as '/*': a catch-all is not a known path.
+  const paths = new Set(app.routes.filter((r) => r.method !== 'ALL' && r.path !== '*' && r.path !== '/*').map((r) => r.path));
   for (const path of paths) {
     app.all(path, () => {
       throw new MatrixError(405, 'M_UNRECOGNIZED', 'Unrecognized request: method not allowed');

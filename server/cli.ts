@@ -154,7 +154,11 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     // Configuration and usage problems are one clear line, not a stack trace.
-    if (err instanceof ConfigError || (err instanceof Error && (err.name === 'SchemaTooNewError' || 'code' in err && String((err as { code: unknown }).code).startsWith('ERR_PARSE_ARGS')))) {
+    if (
+      err instanceof ConfigError ||
+      (err instanceof Error &&
+        (err.name === 'SchemaTooNewError' || ('code' in err && String((err as { code: unknown }).code).startsWith('ERR_PARSE_ARGS'))))
+    ) {
       console.error(err.message);
     } else {
       console.error(err);

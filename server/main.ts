@@ -11,6 +11,9 @@ import type { Config } from './config/load.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { migrate, readMigrations } from './db/migrate.ts';
 import { createDiscovery } from './discovery/index.ts';
+import { committedStreamPosition } from './db/stream.ts';
+import { createRooms } from './rooms/index.ts';
+import { createNotifier, createSyncComponent, createTyping } from './sync/index.ts';
 import { createMemoryRateLimiter, type RateLimiter } from './http/rate-limiter.ts';
 import { createRedisRateLimiter } from './http/redis-rate-limiter.ts';
 import { loadOrCreateSigningKey } from './keys/signing-key-store.ts';
@@ -33,7 +36,12 @@ export interface Homeserver {
 export async function startHomeserver(config: Config, opts: { log?: Logger } = {}): Promise<Homeserver> {
   const log = opts.log ?? createLogger(config.logging.level);
   const signingKey = loadOrCreateSigningKey(config.signing_key_path);
-  const db = await openDatabase({ url: config.database.url, maxConnections: config.database.max_connections, dataDir: config.data_dir, log });
+  const db = await openDatabase({
+    url: config.database.url,
+    maxConnections: config.database.max_connections,
+    dataDir: config.data_dir,
+    log,
+  });
   const closers: Array<() => Promise<unknown>> = [() => db.close()];
   try {
     await migrate(db.sql, readMigrations(MIGRATIONS_DIR), log);
@@ -54,6 +62,12 @@ export async function startHomeserver(config: Config, opts: { log?: Logger } = {
     const accounts = createAccounts({ sql: db.sql, config, rateLimiter });
     await accounts.start();
     const discovery = createDiscovery({ config, auth: accounts.auth });
+    // Typing serials start at the clock so tokens from before a restart stay behind new ones.
+    const notifier = createNotifier({ pos: await committedStreamPosition(db.sql), typing: Date.now() });
+    const typing = createTyping(notifier, Date.now());
+    closers.unshift(async () => typing.close());
+    const rooms = createRooms({ sql: db.sql, config, signingKey, notifier, typing, rateLimiter, accounts });
+    const sync = createSyncComponent({ sql: db.sql, notifier, sources: rooms.syncSources, accounts });
 
     const app = buildApp({
       log,
@@ -62,6 +76,8 @@ export async function startHomeserver(config: Config, opts: { log?: Logger } = {
       mount: [
         (a) => discovery.mount(a),
         (a) => accounts.mount(a),
+        (a) => rooms.mount(a),
+        (a) => sync.mount(a),
         (a) => {
           if (config.listeners.some((l) => l.resources.includes('metrics'))) {
             a.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));
@@ -105,8 +121,12 @@ function closeServer(server: ServerType, graceMs = 10_000): Promise<void> {
   return new Promise((resolve) => {
     const s = server as import('node:http').Server;
     const timer = setTimeout(() => s.closeAllConnections?.(), graceMs);
+    // A keep-alive connection that was busy when closing began turns idle once its
+    // response is sent; close it then, not after the client's keep-alive timeout.
+    const sweep = setInterval(() => s.closeIdleConnections?.(), 100);
     s.close(() => {
       clearTimeout(timer);
+      clearInterval(sweep);
       resolve();
     });
     s.closeIdleConnections?.();

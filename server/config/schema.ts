@@ -29,16 +29,31 @@ export const configSchema = z.object({
     .min(1)
     .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/, 'must be a hostname with optional :port'),
   public_baseurl: z.url().optional(),
-  listeners: z.array(listener).min(1).prefault([{ port: 8008 }]),
+  listeners: z
+    .array(listener)
+    .min(1)
+    .prefault([{ port: 8008 }]),
   data_dir: z.string().default('.'),
   database: z
     .object({
       /** A postgres:// URL. Absent: embedded PGlite under <data_dir>/pglite. */
-      url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').nullable().default(null),
+      url: z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+        .nullable()
+        .default(null),
       max_connections: z.number().int().min(1).max(500).default(10),
     })
     .prefault({}),
-  redis: z.object({ url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').nullable().default(null) }).prefault({}),
+  redis: z
+    .object({
+      url: z
+        .string()
+        .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+        .nullable()
+        .default(null),
+    })
+    .prefault({}),
   neo4j: z
     .object({
       url: z.string().nullable().default(null),
@@ -46,9 +61,7 @@ export const configSchema = z.object({
       password: z.string().default(''),
     })
     .prefault({}),
-  temporal: z
-    .object({ address: z.string().nullable().default(null), namespace: z.string().default('default') })
-    .prefault({}),
+  temporal: z.object({ address: z.string().nullable().default(null), namespace: z.string().default('default') }).prefault({}),
   signing_key_path: z.string().default('signing.key'),
   media_store_path: z.string().default('media'),
   registration: z
@@ -77,10 +90,12 @@ export const configSchema = z.object({
       message: rateLimit.default({ per_second: 10, burst_count: 50 }),
     })
     .prefault({}),
-  max_request_body_bytes: z.number().int().positive().default(2 * 1024 * 1024),
-  rooms: z
-    .object({ default_room_version: z.enum(['10', '11', '12']).default('11') })
-    .prefault({}),
+  max_request_body_bytes: z
+    .number()
+    .int()
+    .positive()
+    .default(2 * 1024 * 1024),
+  rooms: z.object({ default_room_version: z.enum(['10', '11', '12']).default('11') }).prefault({}),
   turn: z
     .object({
       uris: z.array(z.string()).default([]),
@@ -90,9 +105,7 @@ export const configSchema = z.object({
       user_lifetime_ms: z.number().int().positive().default(86_400_000),
     })
     .prefault({}),
-  logging: z
-    .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
-    .prefault({}),
+  logging: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
 });
 
 export type FileConfig = z.infer<typeof configSchema>;

@@ -34,7 +34,9 @@ export function readMigrations(dir: string): Migration[] {
 
 export class SchemaTooNewError extends Error {
   constructor(dbVersion: number, known: number) {
-    super(`database schema is at version ${dbVersion}, newer than this CommComms knows (${known}); upgrade CommComms before starting it on this database`);
+    super(
+      `database schema is at version ${dbVersion}, newer than this CommComms knows (${known}); upgrade CommComms before starting it on this database`,
+    );
     this.name = 'SchemaTooNewError';
   }
 }

@@ -1,62 +1,48 @@
-import type { Hono, MiddlewareHandler } from "hono";
-import type { Config } from "../config/load.ts";
-import type { AppEnv } from "../http/hono-env.ts";
-import { ROOM_VERSIONS } from "../../federation/room-versions.ts";
+import type { Hono, MiddlewareHandler } from 'hono';
+import type { Config } from '../config/load.ts';
+import type { AppEnv } from '../http/hono-env.ts';
+import { ROOM_VERSIONS } from '../../federation/room-versions.ts';
 
 /**
  * Client-server spec versions we implement in full. A version switches features
  * on in clients, so one is added here only when every endpoint it names exists.
  */
-export const SPEC_VERSIONS = ["v1.1", "v1.2", "v1.3"];
+export const SPEC_VERSIONS = ['v1.1', 'v1.2', 'v1.3'];
 
 /** /versions, .well-known and /capabilities: what a client reads before anything else. */
-export function createDiscovery({
-  config,
-  auth,
-}: {
-  config: Config;
-  auth: MiddlewareHandler<AppEnv>;
-}) {
+export function createDiscovery({ config, auth }: { config: Config; auth: MiddlewareHandler<AppEnv> }) {
   const baseUrl = new URL(config.public_baseurl);
-  const federationHost = `${baseUrl.hostname.includes(":") ? `[${baseUrl.hostname}]` : baseUrl.hostname}:${baseUrl.port || (baseUrl.protocol === "https:" ? 443 : 80)}`;
+  const federationHost = `${baseUrl.hostname.includes(':') ? `[${baseUrl.hostname}]` : baseUrl.hostname}:${baseUrl.port || (baseUrl.protocol === 'https:' ? 443 : 80)}`;
 
   const capabilities = buildCapabilities();
 
   return {
     mount(app: Hono<AppEnv>): void {
-      app.get("/_matrix/client/versions", (c) =>
+      app.get('/_matrix/client/versions', (c) =>
         c.json({
           versions: SPEC_VERSIONS,
           unstable_features: {},
         }),
       );
-      app.get("/.well-known/matrix/client", (c) =>
-        c.json({ "m.homeserver": { base_url: config.public_baseurl } }),
-      );
-      app.get("/.well-known/matrix/server", (c) =>
-        c.json({ "m.server": federationHost }),
-      );
+      app.get('/.well-known/matrix/client', (c) => c.json({ 'm.homeserver': { base_url: config.public_baseurl } }));
+      app.get('/.well-known/matrix/server', (c) => c.json({ 'm.server': federationHost }));
       // Clients poll this every 30 s: it is built from config alone.
-      app.get("/_matrix/client/v3/capabilities", auth, (c) =>
-        c.json(capabilities),
-      );
+      app.get('/_matrix/client/v3/capabilities', auth, (c) => c.json(capabilities));
     },
   };
 
   function buildCapabilities() {
     return {
       capabilities: {
-        "m.change_password": { enabled: true },
-        "m.room_versions": {
+        'm.change_password': { enabled: true },
+        'm.room_versions': {
           default: config.rooms.default_room_version,
-          available: Object.fromEntries(
-            [...ROOM_VERSIONS.keys()].map((v) => [v, "stable"]),
-          ),
+          available: Object.fromEntries([...ROOM_VERSIONS.keys()].map((v) => [v, 'stable'])),
         },
-        "m.set_displayname": { enabled: true },
-        "m.set_avatar_url": { enabled: true },
-        "m.3pid_changes": { enabled: false },
-        "m.get_login_token": { enabled: false },
+        'm.set_displayname': { enabled: true },
+        'm.set_avatar_url': { enabled: true },
+        'm.3pid_changes': { enabled: false },
+        'm.get_login_token': { enabled: false },
       },
     };
   }

@@ -27,7 +27,6 @@ export const notFound = (why: string): MatrixError => new MatrixError(404, 'M_NO
 export const badJson = (why: string): MatrixError => new MatrixError(400, 'M_BAD_JSON', why);
 export const invalidParam = (why: string): MatrixError => new MatrixError(400, 'M_INVALID_PARAM', why);
 export const missingParam = (why: string): MatrixError => new MatrixError(400, 'M_MISSING_PARAM', why);
-export const unrecognized = (why = 'Unrecognized request'): MatrixError =>
-  new MatrixError(404, 'M_UNRECOGNIZED', why);
+export const unrecognized = (why = 'Unrecognized request'): MatrixError => new MatrixError(404, 'M_UNRECOGNIZED', why);
 export const limitExceeded = (retryAfterMs: number): MatrixError =>
   new MatrixError(429, 'M_LIMIT_EXCEEDED', 'Too many requests', { retry_after_ms: retryAfterMs });

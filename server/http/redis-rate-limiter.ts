@@ -12,15 +12,17 @@ local now = tonumber(ARGV[3])
 if tokens == nil then tokens = burst; updated = now end
 local elapsed = math.max(0, now - updated) / 1000
 tokens = math.min(burst, tokens + elapsed * rate)
+-- never move back in time: another process's clock may run behind this one's
+if now > updated then updated = now end
 local allowed = 0
 local retry = 0
-if tokens >= 1 then
-  tokens = tokens - 1
+if tokens + 1e-9 >= 1 then
+  tokens = math.max(0, tokens - 1)
   allowed = 1
 else
   retry = math.ceil((1 - tokens) / rate * 1000)
 end
-redis.call('HSET', KEYS[1], 't', tostring(tokens), 'u', tostring(now))
+redis.call('HSET', KEYS[1], 't', tostring(tokens), 'u', tostring(updated))
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
 return {allowed, retry}
 `;

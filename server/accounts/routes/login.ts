@@ -25,7 +25,8 @@ export function loginRoutes(app: Hono<AppEnv>, { login, sessions, security, rate
     if (body.type !== 'm.login.password') throw new MatrixError(400, 'M_UNKNOWN', `Unknown login type ${body.type}`);
     let user: string | undefined;
     if (body.identifier) {
-      if (body.identifier.type !== 'm.id.user') throw new MatrixError(400, 'M_UNKNOWN', `Unknown login identifier type ${body.identifier.type}`);
+      if (body.identifier.type !== 'm.id.user')
+        throw new MatrixError(400, 'M_UNKNOWN', `Unknown login identifier type ${body.identifier.type}`);
       user = body.identifier.user;
     } else {
       user = body.user;

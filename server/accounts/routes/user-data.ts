@@ -35,7 +35,16 @@ export function userDataRoutes(app: Hono<AppEnv>, { userData, auth }: AccountsRo
     app.put(`/_matrix/client/v3/profile/:userId/${field}`, auth, async (c) => {
       const userId = c.req.param('userId');
       if (userId !== c.get('requester').userId) throw new MatrixError(403, 'M_FORBIDDEN', 'Cannot set the profile of other users');
-      const body = await readBody(c, z.object({ [field]: z.string().max(field === 'displayname' ? 256 : 1000).nullable().optional() }));
+      const body = await readBody(
+        c,
+        z.object({
+          [field]: z
+            .string()
+            .max(field === 'displayname' ? 256 : 1000)
+            .nullable()
+            .optional(),
+        }),
+      );
       await userData.setProfileField(userId, field, (body[field] as string | null | undefined) ?? null);
       return c.json({});
     });

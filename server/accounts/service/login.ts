@@ -28,7 +28,9 @@ export function createLogin({ sql, config, sessions }: { sql: Sql; config: Confi
       const ok = await verifyPassword(req.password, user?.password_hash ?? (await decoy));
       if (!user || !ok) throw new MatrixError(403, 'M_FORBIDDEN', 'Invalid username or password');
       if (user.deactivated) throw new MatrixError(403, 'M_USER_DEACTIVATED', 'This account has been deactivated');
-      return sql.begin((tx) => sessions.issue(tx, userId, { deviceId: req.deviceId, displayName: req.displayName, refreshable: req.refreshable }));
+      return sql.begin((tx) =>
+        sessions.issue(tx, userId, { deviceId: req.deviceId, displayName: req.displayName, refreshable: req.refreshable }),
+      );
     },
   };
 }

@@ -88,7 +88,14 @@ export function createRegistration({ sql, config, sessions }: RegistrationDeps) 
         await completeRegistrationToken(tx, token);
       }
       const userId = userIdFor(localpart, serverName);
-      const created = await insertUser(tx, { userId, handle: localpart, passwordHash, displayName: localpart, isAdmin: false, userType: null });
+      const created = await insertUser(tx, {
+        userId,
+        handle: localpart,
+        passwordHash,
+        displayName: localpart,
+        isAdmin: false,
+        userType: null,
+      });
       if (!created) throw new MatrixError(400, 'M_USER_IN_USE', 'User ID already taken.');
       await deleteUiaSession(tx, uia.sessionId);
       if (req.inhibitLogin) return { user_id: userId };
@@ -151,7 +158,13 @@ export function createRegistration({ sql, config, sessions }: RegistrationDeps) 
     // Only a correct request spends the nonce, so a typo can be retried.
     nonces.delete(body.nonce);
     return createAccount(
-      { localpart: body.username, password: body.password, admin: body.admin, userType: body.user_type ?? null, displayName: body.displayname ?? null },
+      {
+        localpart: body.username,
+        password: body.password,
+        admin: body.admin,
+        userType: body.user_type ?? null,
+        displayName: body.displayname ?? null,
+      },
       true,
     );
   }

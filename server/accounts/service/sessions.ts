@@ -2,8 +2,9 @@ import type { Config } from '../../config/load.ts';
 import type { Sql, Tx } from '../../db/database.ts';
 import type { Requester } from '../../http/hono-env.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
-import { upsertDevice, touchDevice, deleteDevices } from '../storage/devices.ts';
+import { upsertDevice, touchDevice } from '../storage/devices.ts';
 import {
+  deleteTokensOfDevice,
   findAccessToken,
   findRefreshTokenForUpdate,
   insertAccessToken,
@@ -39,8 +40,9 @@ export function createSessions({ sql, config }: SessionDeps) {
   ): Promise<IssuedSession> {
     const deviceId = opts.deviceId ?? randomId(10);
     if (opts.deviceId !== undefined) {
-      // Logging in again as an existing device replaces that device's old tokens.
-      await deleteDevices(tx, userId, [deviceId]);
+      // Logging in again as an existing device replaces that device's old tokens but keeps
+      // the device: a client back from a soft logout keeps its name (and, later, its keys).
+      await deleteTokensOfDevice(tx, userId, deviceId);
     }
     await upsertDevice(tx, userId, deviceId, opts.displayName ?? null);
     const access = newToken('cca');

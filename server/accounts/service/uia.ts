@@ -68,7 +68,12 @@ export async function requireUia(tx: Tx, req: UiaRequest): Promise<UiaResult> {
 
   if (!sessionId) {
     const fresh = randomId(24, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz');
-    await insertUiaSession(tx, { sessionId: fresh, purpose: req.purpose, userId: req.userId, request: req.request as unknown as JsonObject });
+    await insertUiaSession(tx, {
+      sessionId: fresh,
+      purpose: req.purpose,
+      userId: req.userId,
+      request: req.request as unknown as JsonObject,
+    });
     // A client may send its credentials with the first request (password change does).
     if (auth?.type === undefined) throw new UiaChallenge(fresh, req.flows, [], params);
     return continueSession(tx, req, auth, fresh, [], {}, params);
@@ -98,7 +103,10 @@ async function continueSession(
     const allowed = req.flows.some((f) => f.includes(type));
     const check = req.stages[type];
     if (!allowed || !check) {
-      throw new UiaChallenge(sessionId, req.flows, completed, params, { errcode: 'M_UNRECOGNIZED', error: `Unrecognised login type ${type}` });
+      throw new UiaChallenge(sessionId, req.flows, completed, params, {
+        errcode: 'M_UNRECOGNIZED',
+        error: `Unrecognised login type ${type}`,
+      });
     }
     const outcome = await check(tx, auth, { userId: req.userId });
     if ('error' in outcome) throw new UiaChallenge(sessionId, req.flows, completed, params, outcome.error);

@@ -2,7 +2,8 @@ import type { JsonObject } from '../../../federation/events/pdu.ts';
 import type { Sql } from '../../db/database.ts';
 import { nextStreamPosition } from '../../db/stream.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
-import { getAccountData, putAccountData } from '../storage/account-data.ts';
+import { accountDataSince, getAccountData, putAccountData } from '../storage/account-data.ts';
+import type { Tx } from '../../db/database.ts';
 import { getFilter, insertFilter } from '../storage/filters.ts';
 import { getUser, setProfileField } from '../storage/users.ts';
 
@@ -53,6 +54,15 @@ export function createUserData({ sql, onAccountData, onProfileChange }: UserData
       });
       for (const hook of onAccountData) hook(userId, pos);
       return pos;
+    },
+
+    accountDataSince: (tx: Tx, userId: string, since: number) => accountDataSince(tx, userId, since),
+
+    /** Users whose events this user does not want to see (m.ignored_user_list). */
+    async ignoredUsers(tx: Tx, userId: string): Promise<Set<string>> {
+      const content = await getAccountData(tx, userId, '', 'm.ignored_user_list');
+      const ignored = content?.ignored_users;
+      return new Set(ignored && typeof ignored === 'object' && !Array.isArray(ignored) ? Object.keys(ignored) : []);
     },
 
     createFilter: (userId: string, filter: JsonObject) => insertFilter(sql, userId, filter),

@@ -2,7 +2,14 @@ import type { JsonObject } from '../../../federation/events/pdu.ts';
 import type { Tx } from '../../db/database.ts';
 
 /** Global account data uses room_id ''. */
-export async function putAccountData(tx: Tx, userId: string, roomId: string, type: string, content: JsonObject, streamPos: number): Promise<void> {
+export async function putAccountData(
+  tx: Tx,
+  userId: string,
+  roomId: string,
+  type: string,
+  content: JsonObject,
+  streamPos: number,
+): Promise<void> {
   await tx`
     insert into account_data (user_id, room_id, type, content, stream_pos)
     values (${userId}, ${roomId}, ${type}, ${tx.json(content)}, ${streamPos})

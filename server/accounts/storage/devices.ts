@@ -7,13 +7,15 @@ export interface DeviceRow {
   last_seen_ts: number | null;
 }
 
-/** Create the device, or keep it (and its name) when a client logs in again with its id. */
+/**
+ * Create the device, or keep it (and its name) when a client logs in again with its id:
+ * the spec ignores initial_device_display_name for a known device.
+ */
 export async function upsertDevice(tx: Tx, userId: string, deviceId: string, displayName: string | null): Promise<void> {
   await tx`
     insert into devices (user_id, device_id, display_name)
     values (${userId}, ${deviceId}, ${displayName})
-    on conflict (user_id, device_id) do update
-      set display_name = coalesce(excluded.display_name, devices.display_name)`;
+    on conflict (user_id, device_id) do nothing`;
 }
 
 export async function listDevices(tx: Tx, userId: string): Promise<DeviceRow[]> {
@@ -46,7 +48,14 @@ export async function deleteAllDevices(tx: Tx, userId: string, exceptDeviceId?: 
   else await tx`delete from devices where user_id = ${userId} and device_id <> ${exceptDeviceId}`;
 }
 
-export async function touchDevice(tx: Tx, userId: string, deviceId: string, ip: string | null, userAgent: string | null, ts: number): Promise<void> {
+export async function touchDevice(
+  tx: Tx,
+  userId: string,
+  deviceId: string,
+  ip: string | null,
+  userAgent: string | null,
+  ts: number,
+): Promise<void> {
   await tx`update devices set last_seen_ip = ${ip}, last_seen_user_agent = ${userAgent}, last_seen_ts = ${ts}
     where user_id = ${userId} and device_id = ${deviceId}`;
 }

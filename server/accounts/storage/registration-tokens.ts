@@ -9,7 +9,10 @@ export interface RegistrationTokenRow {
 }
 
 /** Tokens listed in the config are kept in the table so their use counts survive restarts. */
-export async function ensureRegistrationToken(tx: Tx, t: { token: string; uses_allowed: number | null; expiry_time: number | null }): Promise<void> {
+export async function ensureRegistrationToken(
+  tx: Tx,
+  t: { token: string; uses_allowed: number | null; expiry_time: number | null },
+): Promise<void> {
   await tx`insert into registration_tokens (token, uses_allowed, expiry_time)
     values (${t.token}, ${t.uses_allowed}, ${t.expiry_time})
     on conflict (token) do update set uses_allowed = excluded.uses_allowed, expiry_time = excluded.expiry_time`;

@@ -65,6 +65,12 @@ export async function markRefreshTokenUsed(tx: Tx, id: number): Promise<void> {
   await tx`update refresh_tokens set used_at = now() where id = ${id}`;
 }
 
+/** Every access and refresh token of one device; the device itself stays. */
+export async function deleteTokensOfDevice(tx: Tx, userId: string, deviceId: string): Promise<void> {
+  await tx`delete from access_tokens where user_id = ${userId} and device_id = ${deviceId}`;
+  await tx`delete from refresh_tokens where user_id = ${userId} and device_id = ${deviceId}`;
+}
+
 /** The access tokens issued with a refresh token die with its rotation. */
 export async function deleteAccessTokensOfRefreshToken(tx: Tx, refreshTokenId: number): Promise<void> {
   await tx`delete from access_tokens where refresh_token_id = ${refreshTokenId}`;

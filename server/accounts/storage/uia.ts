@@ -11,7 +11,10 @@ export interface UiaSessionRow {
   created_at: Date;
 }
 
-export async function insertUiaSession(tx: Tx, s: { sessionId: string; purpose: string; userId: string | null; request: JsonObject }): Promise<void> {
+export async function insertUiaSession(
+  tx: Tx,
+  s: { sessionId: string; purpose: string; userId: string | null; request: JsonObject },
+): Promise<void> {
   await tx`insert into uia_sessions (session_id, purpose, user_id, request)
     values (${s.sessionId}, ${s.purpose}, ${s.userId}, ${tx.json(s.request)})`;
 }

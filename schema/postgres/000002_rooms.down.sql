@@ -1,0 +1,13 @@
+DROP TABLE forgotten_rooms;
+DROP TABLE event_reports;
+DROP TABLE push_rules;
+DROP TABLE presence;
+DROP TABLE receipts;
+DROP TABLE room_aliases;
+DROP TABLE current_state;
+DROP TABLE forward_extremities;
+DROP TABLE event_txns;
+DROP TABLE events;
+DROP TABLE state_group_entries;
+DROP TABLE state_groups;
+DROP TABLE rooms;

@@ -1,0 +1,99 @@
+import type { Hono } from 'hono';
+import type { SigningKey } from '../../federation/events/index.ts';
+import type { Accounts } from '../accounts/index.ts';
+import type { Config } from '../config/load.ts';
+import type { Sql } from '../db/database.ts';
+import type { AppEnv } from '../http/hono-env.ts';
+import type { RateLimiter } from '../http/rate-limiter.ts';
+import type { Notifier } from '../sync/notifier.ts';
+import type { SyncSources } from '../sync/service/sources.ts';
+import type { Typing } from '../sync/typing.ts';
+import { createAndMembershipRoutes } from './routes/create-and-membership.ts';
+import { eventRoutes } from './routes/events.ts';
+import { createRoomCreator } from './service/create-room.ts';
+import { createEventSerializer } from './service/event-serializer.ts';
+import { createEventWriter } from './service/event-writer.ts';
+import { createMembership } from './service/membership.ts';
+import { createRoomAccess } from './service/room-access.ts';
+import { createRoomLocks } from './service/room-lock.ts';
+import { createRoomReads } from './service/room-reads.ts';
+import { createRoomState } from './service/room-state.ts';
+import { createRoomWrites } from './service/room-writes.ts';
+import { createVisibility } from './service/visibility.ts';
+import { roomEventsBetween, roomsWithEventsSince } from './storage/events.ts';
+import { forgottenRooms } from './storage/forgotten.ts';
+import { countUnread, readUpTo, receiptsSince } from './storage/receipts.ts';
+import { membershipsOf } from './storage/rooms.ts';
+
+export interface RoomsDeps {
+  sql: Sql;
+  config: Config;
+  signingKey: SigningKey;
+  notifier: Notifier;
+  typing: Typing;
+  rateLimiter: RateLimiter;
+  accounts: Accounts;
+}
+
+/** The room engine: events, state, membership, history; and what /sync reads of it. */
+export function createRooms({ sql, config, signingKey, notifier, typing, rateLimiter, accounts }: RoomsDeps) {
+  const roomState = createRoomState();
+  const visibility = createVisibility(roomState);
+  const serializer = createEventSerializer(roomState);
+  const writer = createEventWriter({ sql, serverName: config.server_name, signingKey, roomState, notifier, withRoomLock: createRoomLocks() });
+  const profileOf = (userId: string) => accounts.userData.getProfile(userId).catch(() => ({}));
+  const membership = createMembership({ sql, writer, roomState, profileOf });
+  const createRoom = createRoomCreator({ sql, config, writer, profileOf });
+  const writes = createRoomWrites({ sql, writer, membership });
+  const viewRoom = createRoomAccess(sql, roomState, visibility);
+  const reads = createRoomReads({ sql, roomState, visibility, serializer, viewRoom, ignoredBy: (u) => accounts.userData.ignoredUsers(sql, u) });
+
+  const syncSources: SyncSources = {
+    memberships: membershipsOf,
+    forgotten: forgottenRooms,
+    loadEvent: roomState.loadEvent,
+    loadEvents: roomState.loadEvents,
+    loadState: roomState.loadState,
+    recentEvents: (tx, roomId, after, upTo, limit) => roomEventsBetween(tx, roomId, { after, upTo, backwards: true, limit }),
+    eventAtOrBefore: async (tx, roomId, pos) => (await roomEventsBetween(tx, roomId, { upTo: pos, backwards: true, limit: 1 }))[0],
+    roomsWithEventsSince,
+    filterVisible: visibility.filter,
+    serialize: (tx, events, viewer, bundle) => serializer.serialize(tx, events, viewer, { bundle: bundle ?? true }),
+    receiptsSince,
+    readUpTo,
+    countUnread,
+    accountDataSince: accounts.userData.accountDataSince,
+    ignoredUsers: accounts.userData.ignoredUsers,
+    typingSince: typing.changedSince,
+  };
+
+  // A new display name or avatar is announced in every room the user is in.
+  accounts.hooks.onProfileChange.push(async (userId, profile) => {
+    for (const roomId of await reads.joinedRooms(userId)) {
+      const { state } = await membership.currentState(roomId);
+      const current = state.get('m.room.member', userId)?.content ?? {};
+      const { displayname: _d, avatar_url: _a, ...rest } = current;
+      await writer.send({ roomId, type: 'm.room.member', stateKey: userId, sender: userId, content: { ...rest, membership: 'join', ...profile } }).catch(() => {});
+    }
+  });
+  // A deactivated account leaves every room.
+  accounts.hooks.onDeactivate.push(async (userId) => {
+    for (const m of await membershipsOf(sql, userId)) {
+      if (m.membership === 'join' || m.membership === 'invite' || m.membership === 'knock') await membership.leave(userId, m.room_id).catch(() => {});
+    }
+  });
+
+  return {
+    syncSources,
+    membership,
+    writer,
+    reads,
+    mount(app: Hono<AppEnv>): void {
+      const deps = { config, auth: accounts.auth, rateLimiter, createRoom, membership, writes, reads };
+      createAndMembershipRoutes(app, deps);
+      eventRoutes(app, deps);
+    },
+  };
+}
+
+export type Rooms = ReturnType<typeof createRooms>;

@@ -1,0 +1,56 @@
+import type { Context } from 'hono';
+import { z } from 'zod';
+import { parseWith } from '../../http/body.ts';
+import { MatrixError } from '../../http/matrix-error.ts';
+import type { EventSelector } from '../service/event-filter.ts';
+
+export function roomIdParam(c: Context, name = 'roomId'): string {
+  const id = c.req.param(name) ?? '';
+  if (!/^![^\s]+$/.test(id)) throw new MatrixError(400, 'M_INVALID_PARAM', 'Invalid room ID');
+  return id;
+}
+
+export function userIdValue(value: unknown, field = 'user_id'): string {
+  if (typeof value !== 'string' || !/^@[^\s:]+:[^\s]+$/.test(value)) throw new MatrixError(400, 'M_INVALID_PARAM', `Invalid ${field}`);
+  return value;
+}
+
+/** An integer query parameter within bounds, or its default. */
+export function intQuery(c: Context, name: string, dflt: number, max: number): number {
+  const raw = c.req.query(name);
+  if (raw === undefined || raw === '') return dflt;
+  if (!/^\d{1,9}$/.test(raw)) throw new MatrixError(400, 'M_INVALID_PARAM', `${name} must be a non-negative integer`);
+  return Math.min(Number(raw), max);
+}
+
+const roomEventFilter = z
+  .object({
+    limit: z.number().int().min(0).optional(),
+    types: z.array(z.string()).optional(),
+    not_types: z.array(z.string()).optional(),
+    senders: z.array(z.string()).optional(),
+    not_senders: z.array(z.string()).optional(),
+    rooms: z.array(z.string()).optional(),
+    not_rooms: z.array(z.string()).optional(),
+    contains_url: z.boolean().optional(),
+    lazy_load_members: z.boolean().optional(),
+    include_redundant_members: z.boolean().optional(),
+  })
+  .loose();
+
+/** The `filter` query parameter of /messages and /context: a RoomEventFilter as JSON. */
+export function filterQuery(c: Context): EventSelector | undefined {
+  const raw = c.req.query('filter');
+  if (raw === undefined || raw === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new MatrixError(400, 'M_INVALID_PARAM', 'filter is not valid JSON');
+  }
+  try {
+    return parseWith(roomEventFilter, parsed);
+  } catch {
+    throw new MatrixError(400, 'M_INVALID_PARAM', 'filter is not a valid RoomEventFilter');
+  }
+}

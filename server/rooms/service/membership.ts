@@ -1,0 +1,124 @@
+import type { JsonObject } from '../../../federation/events/pdu.ts';
+import { userPowerLevel, currentPowerLevels } from '../../../federation/auth/index.ts';
+import { roomVersion } from '../../../federation/room-versions.ts';
+import type { Sql } from '../../db/database.ts';
+import { MatrixError } from '../../http/matrix-error.ts';
+import { getAlias } from '../storage/aliases.ts';
+import { getForwardExtremities, getRoom, membersOf, membershipsOf } from '../storage/rooms.ts';
+import { forgetRoom } from '../storage/forgotten.ts';
+import type { EventWriter } from './event-writer.ts';
+import type { RoomState } from './room-state.ts';
+
+export interface MembershipDeps {
+  sql: Sql;
+  writer: EventWriter;
+  roomState: RoomState;
+  profileOf: (userId: string) => Promise<{ displayname?: string; avatar_url?: string }>;
+}
+
+/** Joins, invites, leaves, kicks, bans and knocks: member events the auth rules decide on. */
+export function createMembership({ sql, writer, roomState, profileOf }: MembershipDeps) {
+  async function resolveRoom(roomIdOrAlias: string): Promise<string> {
+    if (roomIdOrAlias.startsWith('#')) {
+      const alias = await getAlias(sql, roomIdOrAlias);
+      if (!alias) throw new MatrixError(404, 'M_NOT_FOUND', 'Room alias not found');
+      return alias.room_id;
+    }
+    if (!roomIdOrAlias.startsWith('!')) throw new MatrixError(400, 'M_INVALID_PARAM', 'Expected a room ID or alias');
+    return roomIdOrAlias;
+  }
+
+  async function currentState(roomId: string) {
+    const room = await getRoom(sql, roomId);
+    if (!room) throw new MatrixError(404, 'M_NOT_FOUND', 'Unknown room');
+    const ext = await getForwardExtremities(sql, roomId);
+    const head = [...(await roomState.loadEvents(sql, ext)).values()][0];
+    return { room, version: roomVersion(room.room_version)!, state: await roomState.loadState(sql, head?.stateGroup ?? null) };
+  }
+
+  function member(roomId: string, sender: string, target: string, content: JsonObject) {
+    return writer.send({ roomId, type: 'm.room.member', stateKey: target, sender, content });
+  }
+
+  /**
+   * For restricted rooms: a joined local user with the power to invite vouches
+   * for the joiner, once the joiner is shown to be in one of the allowed rooms.
+   */
+  async function authorisingUser(roomId: string, userId: string): Promise<string | undefined> {
+    const { version, state } = await currentState(roomId);
+    const rules = state.get('m.room.join_rules', '')?.content;
+    const rule = rules?.join_rule;
+    if (rule !== 'restricted' && rule !== 'knock_restricted') return undefined;
+    const mine = state.get('m.room.member', userId)?.content.membership;
+    if (mine === 'join' || mine === 'invite') return undefined;
+    const allow = Array.isArray(rules?.allow) ? rules.allow : [];
+    const mineRooms = new Set((await membershipsOf(sql, userId)).filter((m) => m.membership === 'join').map((m) => m.room_id));
+    const qualifies = allow.some((a) => a && typeof a === 'object' && !Array.isArray(a) && a.type === 'm.room_membership' && typeof a.room_id === 'string' && mineRooms.has(a.room_id));
+    if (!qualifies) return undefined;
+    const invite = currentPowerLevels(state.get, version).invite;
+    for (const m of await membersOf(sql, roomId, 'join')) {
+      if (userPowerLevel(m.user_id, state.get, version) >= invite) return m.user_id;
+    }
+    return undefined;
+  }
+
+  return {
+    resolveRoom,
+    async join(userId: string, roomIdOrAlias: string, reason?: string): Promise<string> {
+      const roomId = await resolveRoom(roomIdOrAlias);
+      const via = await authorisingUser(roomId, userId);
+      const content: JsonObject = {
+        membership: 'join',
+        ...(await profileOf(userId)),
+        ...(reason ? { reason } : {}),
+        ...(via ? { join_authorised_via_users_server: via } : {}),
+      };
+      await member(roomId, userId, userId, content);
+      return roomId;
+    },
+    async invite(sender: string, roomId: string, target: string, reason?: string, isDirect?: boolean): Promise<void> {
+      const { state } = await currentState(roomId);
+      const current = state.get('m.room.member', target)?.content.membership;
+      // Re-inviting someone already invited is a no-op, not an error (clients retry).
+      if (current === 'invite') return;
+      if (current === 'join') throw new MatrixError(403, 'M_FORBIDDEN', `${target} is already in the room`);
+      if (current === 'ban') throw new MatrixError(403, 'M_FORBIDDEN', `${target} is banned from the room`);
+      await member(roomId, sender, target, { membership: 'invite', ...(reason ? { reason } : {}), ...(isDirect ? { is_direct: true } : {}) });
+    },
+    async leave(userId: string, roomId: string, reason?: string): Promise<void> {
+      const { state } = await currentState(roomId);
+      const current = state.get('m.room.member', userId)?.content.membership;
+      if (current === undefined || current === 'leave') throw new MatrixError(403, 'M_FORBIDDEN', 'You are not in this room');
+      await member(roomId, userId, userId, { membership: 'leave', ...(reason ? { reason } : {}) });
+    },
+    async kick(sender: string, roomId: string, target: string, reason?: string): Promise<void> {
+      const { state } = await currentState(roomId);
+      const current = state.get('m.room.member', target)?.content.membership;
+      if (current !== 'join' && current !== 'invite' && current !== 'knock') throw new MatrixError(403, 'M_FORBIDDEN', `${target} is not in the room`);
+      await member(roomId, sender, target, { membership: 'leave', ...(reason ? { reason } : {}) });
+    },
+    async ban(sender: string, roomId: string, target: string, reason?: string): Promise<void> {
+      await member(roomId, sender, target, { membership: 'ban', ...(reason ? { reason } : {}) });
+    },
+    async unban(sender: string, roomId: string, target: string, reason?: string): Promise<void> {
+      const { state } = await currentState(roomId);
+      if (state.get('m.room.member', target)?.content.membership !== 'ban') throw new MatrixError(403, 'M_FORBIDDEN', `${target} is not banned`);
+      await member(roomId, sender, target, { membership: 'leave', ...(reason ? { reason } : {}) });
+    },
+    async knock(userId: string, roomIdOrAlias: string, reason?: string): Promise<string> {
+      const roomId = await resolveRoom(roomIdOrAlias);
+      await member(roomId, userId, userId, { membership: 'knock', ...(await profileOf(userId)), ...(reason ? { reason } : {}) });
+      return roomId;
+    },
+    async forget(userId: string, roomId: string): Promise<void> {
+      const mine = (await membershipsOf(sql, userId)).find((m) => m.room_id === roomId);
+      if (mine && (mine.membership === 'join' || mine.membership === 'invite' || mine.membership === 'knock')) {
+        throw new MatrixError(400, 'M_UNKNOWN', 'You must leave the room before forgetting it');
+      }
+      await forgetRoom(sql, userId, roomId);
+    },
+    currentState,
+  };
+}
+
+export type Membership = ReturnType<typeof createMembership>;

@@ -1,0 +1,192 @@
+import type { JsonObject } from '../../../federation/events/pdu.ts';
+import type { Sql } from '../../db/database.ts';
+import { MatrixError } from '../../http/matrix-error.ts';
+import { roomEventsBetween, type StoredEvent } from '../storage/events.ts';
+import { membershipsOf } from '../storage/rooms.ts';
+import type { ClientEvent } from './client-event.ts';
+import { matchesFilter, type EventSelector } from './event-filter.ts';
+import type { EventSerializer, Viewer } from './event-serializer.ts';
+import type { ViewRoom } from './room-access.ts';
+import type { RoomState } from './room-state.ts';
+import { formatToken, parseStreamPos } from './stream-token.ts';
+import type { Visibility } from './visibility.ts';
+
+export interface ReadDeps {
+  sql: Sql;
+  roomState: RoomState;
+  visibility: Visibility;
+  serializer: EventSerializer;
+  viewRoom: ViewRoom;
+  /** Senders whose events the viewer does not want (m.ignored_user_list). */
+  ignoredBy: (userId: string) => Promise<Set<string>>;
+}
+
+export interface PageRequest {
+  from?: string | undefined;
+  to?: string | undefined;
+  dir: 'b' | 'f';
+  limit: number;
+  filter?: EventSelector | undefined;
+}
+
+/** Reading rooms: history, single events, state and members, all through history visibility. */
+export function createRoomReads({ sql, roomState, visibility, serializer, viewRoom, ignoredBy }: ReadDeps) {
+  /**
+   * Walks the room's stream from a position, keeping events the viewer may see
+   * and the filter selects, until `limit` are found or the room runs out.
+   */
+  async function walk(viewer: Viewer, roomId: string, fromPos: number, toPos: number | undefined, backwards: boolean, limit: number, filter?: EventSelector) {
+    const ignored = await ignoredBy(viewer.userId);
+    const out: StoredEvent[] = [];
+    let cursor = fromPos;
+    let exhausted = false;
+    const batchSize = Math.min(Math.max(limit * 2, 20), 500);
+    while (out.length < limit) {
+      const batch = backwards
+        ? await roomEventsBetween(sql, roomId, { upTo: cursor, after: toPos ?? 0, backwards: true, limit: batchSize })
+        : await roomEventsBetween(sql, roomId, { after: cursor, upTo: toPos ?? Number.MAX_SAFE_INTEGER, backwards: false, limit: batchSize });
+      const selected = batch.filter((e) => matchesFilter(filter, e.pdu, roomId) && !ignored.has(e.pdu.sender));
+      const visible = new Set(await visibility.filter(sql, viewer.userId, selected));
+      for (const e of batch) {
+        // The cursor moves past every event scanned, so the next page does not rescan.
+        cursor = backwards ? e.streamPos - 1 : e.streamPos;
+        if (visible.has(e)) out.push(e);
+        if (out.length >= limit) break;
+      }
+      if (batch.length < batchSize && out.length < limit) {
+        exhausted = true;
+        break;
+      }
+    }
+    return { events: out, cursor, exhausted };
+  }
+
+  /** Member events of the senders on a page, for lazy-loading clients. */
+  async function lazyMembers(events: StoredEvent[], viewer: Viewer, stateGroup: number | null, includeRedundant: boolean): Promise<ClientEvent[]> {
+    void includeRedundant;
+    const state = await roomState.loadState(sql, stateGroup);
+    const senders = new Set(events.map((e) => e.pdu.sender));
+    const ids = [...senders].flatMap((s) => {
+      const m = state.get('m.room.member', s);
+      return m ? [m.event_id] : [];
+    });
+    const loaded = [...(await roomState.loadEvents(sql, ids)).values()];
+    return serializer.serialize(sql, loaded, viewer, { bundle: false });
+  }
+
+  return {
+    async messages(viewer: Viewer, roomId: string, req: PageRequest) {
+      const view = await viewRoom(viewer.userId, roomId);
+      const backwards = req.dir === 'b';
+      const fromPos = Math.min(req.from !== undefined ? parseStreamPos(req.from) : backwards ? Number.MAX_SAFE_INTEGER : 0, view.upTo);
+      const toPos = req.to !== undefined ? parseStreamPos(req.to, 'to') : undefined;
+      const { events, cursor, exhausted } = await walk(viewer, roomId, fromPos, toPos, backwards, req.limit, req.filter);
+      const chunk = await serializer.serialize(sql, events, viewer);
+      const start = req.from ?? formatToken(backwards ? (events[0]?.streamPos ?? fromPos) : fromPos);
+      const state =
+        req.filter?.lazy_load_members && events.length > 0
+          ? await lazyMembers(events, viewer, events[events.length - 1]!.stateGroup, req.filter.include_redundant_members ?? false)
+          : [];
+      return {
+        chunk,
+        start,
+        ...(exhausted && events.length < req.limit ? {} : { end: formatToken(cursor) }),
+        ...(state.length > 0 ? { state } : {}),
+      };
+    },
+
+    async event(viewer: Viewer, roomId: string, eventId: string): Promise<ClientEvent> {
+      await viewRoom(viewer.userId, roomId).catch(() => {
+        throw new MatrixError(404, 'M_NOT_FOUND', 'Event not found');
+      });
+      const e = await roomState.loadEvent(sql, eventId);
+      if (!e || e.roomId !== roomId || !(await visibility.canSeeEvent(sql, viewer.userId, e))) {
+        throw new MatrixError(404, 'M_NOT_FOUND', 'Event not found');
+      }
+      return (await serializer.serialize(sql, [e], viewer))[0]!;
+    },
+
+    async context(viewer: Viewer, roomId: string, eventId: string, limit: number, filter?: EventSelector) {
+      await viewRoom(viewer.userId, roomId);
+      const e = await roomState.loadEvent(sql, eventId);
+      if (!e || e.roomId !== roomId || !(await visibility.canSeeEvent(sql, viewer.userId, e))) {
+        throw new MatrixError(404, 'M_NOT_FOUND', 'Event not found');
+      }
+      const half = Math.floor(limit / 2);
+      const before = await walk(viewer, roomId, e.streamPos - 1, undefined, true, half, filter);
+      const after = await walk(viewer, roomId, e.streamPos, undefined, false, limit - half, filter);
+      const state = await roomState.loadState(sql, (after.events[after.events.length - 1] ?? e).stateGroup);
+      const stateEvents = filter?.lazy_load_members
+        ? await lazyMembers([e, ...before.events, ...after.events], viewer, e.stateGroup, false)
+        : await serializer.serialize(sql, [...(await roomState.loadEvents(sql, [...state.ids.values()])).values()], viewer, { bundle: false });
+      const [event, ...rest] = await serializer.serialize(sql, [e, ...before.events, ...after.events], viewer);
+      return {
+        event: event!,
+        events_before: rest.slice(0, before.events.length),
+        events_after: rest.slice(before.events.length),
+        start: formatToken(before.cursor),
+        end: formatToken(after.cursor),
+        state: stateEvents,
+      };
+    },
+
+    async state(viewer: Viewer, roomId: string): Promise<ClientEvent[]> {
+      const view = await viewRoom(viewer.userId, roomId);
+      if (view.membership === 'invite' || view.membership === 'knock') throw new MatrixError(403, 'M_FORBIDDEN', 'You are not in this room');
+      const ids = await roomState.stateIds(sql, view.stateGroup);
+      const events = [...(await roomState.loadEvents(sql, [...ids.values()])).values()];
+      return serializer.serialize(sql, events, viewer, { bundle: false });
+    },
+
+    async stateEvent(viewer: Viewer, roomId: string, type: string, stateKey: string): Promise<ClientEvent> {
+      const view = await viewRoom(viewer.userId, roomId);
+      if (view.membership === 'invite' || view.membership === 'knock') throw new MatrixError(403, 'M_FORBIDDEN', 'You are not in this room');
+      const state = await roomState.loadState(sql, view.stateGroup);
+      const ev = state.get(type, stateKey);
+      if (!ev) throw new MatrixError(404, 'M_NOT_FOUND', 'Event not found');
+      const stored = await roomState.loadEvent(sql, ev.event_id);
+      return (await serializer.serialize(sql, [stored!], viewer, { bundle: false }))[0]!;
+    },
+
+    async members(viewer: Viewer, roomId: string, opts: { at?: string | undefined; membership?: string | undefined; notMembership?: string | undefined }) {
+      const view = await viewRoom(viewer.userId, roomId);
+      let group = view.stateGroup;
+      if (opts.at !== undefined) {
+        const at = Math.min(parseStreamPos(opts.at, 'at'), view.upTo);
+        const [head] = await roomEventsBetween(sql, roomId, { upTo: at, backwards: true, limit: 1 });
+        if (head) group = head.stateGroup;
+      }
+      const state = await roomState.loadState(sql, group);
+      const members = state.events().filter((e) => e.type === 'm.room.member');
+      const selected = members.filter((m) => {
+        const ms = m.content.membership;
+        if (opts.membership !== undefined && ms !== opts.membership) return false;
+        if (opts.notMembership !== undefined && ms === opts.notMembership) return false;
+        return true;
+      });
+      const stored = [...(await roomState.loadEvents(sql, selected.map((m) => m.event_id))).values()];
+      return serializer.serialize(sql, stored, viewer, { bundle: false });
+    },
+
+    async joinedMembers(viewer: Viewer, roomId: string): Promise<Record<string, JsonObject>> {
+      const view = await viewRoom(viewer.userId, roomId);
+      if (view.membership !== 'join') throw new MatrixError(403, 'M_FORBIDDEN', 'You are not in this room');
+      const state = await roomState.loadState(sql, view.stateGroup);
+      const joined: Record<string, JsonObject> = {};
+      for (const m of state.events()) {
+        if (m.type !== 'm.room.member' || m.content.membership !== 'join') continue;
+        joined[m.state_key!] = {
+          ...(typeof m.content.displayname === 'string' ? { display_name: m.content.displayname } : {}),
+          ...(typeof m.content.avatar_url === 'string' ? { avatar_url: m.content.avatar_url } : {}),
+        };
+      }
+      return joined;
+    },
+
+    async joinedRooms(userId: string): Promise<string[]> {
+      return (await membershipsOf(sql, userId)).filter((m) => m.membership === 'join').map((m) => m.room_id);
+    },
+  };
+}
+
+export type RoomReads = ReturnType<typeof createRoomReads>;

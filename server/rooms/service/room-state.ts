@@ -1,0 +1,96 @@
+import type { Pdu, StateMap } from '../../../federation/events/pdu.ts';
+import { stateKey } from '../../../federation/events/pdu.ts';
+import type { Tx } from '../../db/database.ts';
+import { getEvents, type StoredEvent } from '../storage/events.ts';
+import { loadStateGroup } from '../storage/state.ts';
+
+/** A bounded map that forgets the least recently used entry. */
+class Lru<K, V> {
+  private readonly map = new Map<K, V>();
+  constructor(private readonly max: number) {}
+  get(k: K): V | undefined {
+    const v = this.map.get(k);
+    if (v !== undefined) {
+      this.map.delete(k);
+      this.map.set(k, v);
+    }
+    return v;
+  }
+  set(k: K, v: V): void {
+    this.map.delete(k);
+    this.map.set(k, v);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as K);
+  }
+  delete(k: K): void {
+    this.map.delete(k);
+  }
+}
+
+/** A room state with its events loaded: what the auth rules and visibility checks read. */
+export interface LoadedState {
+  ids: StateMap;
+  get(type: string, key: string): Pdu | undefined;
+  events(): Pdu[];
+}
+
+/**
+ * Reads events and state groups through caches. State groups never change;
+ * events change only when redacted, and the writer evicts them then.
+ */
+export function createRoomState() {
+  const groups = new Lru<number, StateMap>(5_000);
+  const events = new Lru<string, StoredEvent>(50_000);
+
+  async function loadEvents(tx: Tx, ids: readonly string[]): Promise<Map<string, StoredEvent>> {
+    const out = new Map<string, StoredEvent>();
+    const missing: string[] = [];
+    for (const id of ids) {
+      const e = events.get(id);
+      if (e) out.set(id, e);
+      else missing.push(id);
+    }
+    if (missing.length > 0) {
+      for (const [id, e] of await getEvents(tx, missing)) {
+        events.set(id, e);
+        out.set(id, e);
+      }
+    }
+    return out;
+  }
+
+  async function stateIds(tx: Tx, groupId: number | null): Promise<StateMap> {
+    if (groupId === null) return new Map();
+    let ids = groups.get(groupId);
+    if (!ids) {
+      ids = new Map((await loadStateGroup(tx, groupId)).map((e) => [stateKey(e.type, e.state_key), e.event_id]));
+      groups.set(groupId, ids);
+    }
+    return ids;
+  }
+
+  async function loadState(tx: Tx, groupId: number | null): Promise<LoadedState> {
+    const ids = await stateIds(tx, groupId);
+    const loaded = await loadEvents(tx, [...ids.values()]);
+    return {
+      ids,
+      get: (type, key) => {
+        const id = ids.get(stateKey(type, key));
+        return id === undefined ? undefined : loaded.get(id)?.pdu;
+      },
+      events: () => [...ids.values()].flatMap((id) => loaded.get(id)?.pdu ?? []),
+    };
+  }
+
+  return {
+    loadEvents,
+    async loadEvent(tx: Tx, id: string): Promise<StoredEvent | undefined> {
+      return (await loadEvents(tx, [id])).get(id);
+    },
+    stateIds,
+    loadState,
+    remember: (e: StoredEvent) => events.set(e.pdu.event_id, e),
+    forget: (eventId: string) => events.delete(eventId),
+  };
+}
+
+export type RoomState = ReturnType<typeof createRoomState>;

@@ -1,0 +1,66 @@
+import type { JsonObject } from '../../../federation/events/pdu.ts';
+import type { Sql } from '../../db/database.ts';
+import { MatrixError } from '../../http/matrix-error.ts';
+import { duplicateAnnotation } from '../storage/relations.ts';
+import { getRoom } from '../storage/rooms.ts';
+import { roomVersion } from '../../../federation/room-versions.ts';
+import { relationOf, type EventWriter } from './event-writer.ts';
+import type { Membership } from './membership.ts';
+
+export interface Sender {
+  userId: string;
+  deviceId: string;
+}
+
+/** Messages, state changes and redactions sent by local users. */
+export function createRoomWrites({ sql, writer, membership }: { sql: Sql; writer: EventWriter; membership: Membership }) {
+  return {
+    async sendMessage(who: Sender, roomId: string, type: string, txnId: string, content: JsonObject): Promise<string> {
+      if (type === 'm.room.redaction') throw new MatrixError(400, 'M_BAD_JSON', 'Use the /redact endpoint to redact events');
+      const rel = relationOf(content);
+      if (rel?.relType === 'm.annotation' && rel.key !== null && (await duplicateAnnotation(sql, rel.eventId, who.userId, type, rel.key))) {
+        throw new MatrixError(400, 'M_DUPLICATE_ANNOTATION', 'You have already sent this annotation');
+      }
+      const e = await writer.send({ roomId, type, content, sender: who.userId, txn: { deviceId: who.deviceId, txnId } });
+      return e.pdu.event_id;
+    },
+
+    async setState(who: Sender, roomId: string, type: string, stateKey: string, content: JsonObject): Promise<string> {
+      // Clients also PUT member events directly (e.g. a per-room display name); the auth rules judge them.
+      if (type === 'm.room.member' && typeof content.membership !== 'string') throw new MatrixError(400, 'M_BAD_JSON', 'membership is required');
+      // Re-sending identical state is a no-op that returns the existing event, as clients expect.
+      const { state } = await membership.currentState(roomId);
+      const existing = state.get(type, stateKey);
+      if (existing && existing.sender === who.userId && sameJson(existing.content, content)) return existing.event_id;
+      const e = await writer.send({ roomId, type, stateKey, content, sender: who.userId });
+      return e.pdu.event_id;
+    },
+
+    async redact(who: Sender, roomId: string, eventId: string, txnId: string, reason?: string): Promise<string> {
+      const room = await getRoom(sql, roomId);
+      if (!room) throw new MatrixError(404, 'M_NOT_FOUND', 'Unknown room');
+      const v11 = roomVersion(room.room_version)!.updatedRedactionRules;
+      const content: JsonObject = { ...(reason !== undefined ? { reason } : {}), ...(v11 ? { redacts: eventId } : {}) };
+      const e = await writer.send({
+        roomId,
+        type: 'm.room.redaction',
+        content,
+        sender: who.userId,
+        redacts: eventId,
+        txn: { deviceId: who.deviceId, txnId: `redact:${txnId}` },
+      });
+      return e.pdu.event_id;
+    },
+  };
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+export type RoomWrites = ReturnType<typeof createRoomWrites>;

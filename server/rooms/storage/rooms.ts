@@ -1,0 +1,94 @@
+import type { Tx } from '../../db/database.ts';
+
+export interface RoomRow {
+  room_id: string;
+  room_version: string;
+  creator: string;
+  is_public: boolean;
+  room_type: string | null;
+}
+
+export async function insertRoom(tx: Tx, r: { roomId: string; version: string; creator: string; isPublic: boolean; roomType: string | null }): Promise<void> {
+  await tx`insert into rooms (room_id, room_version, creator, is_public, room_type)
+    values (${r.roomId}, ${r.version}, ${r.creator}, ${r.isPublic}, ${r.roomType})`;
+}
+
+export async function getRoom(tx: Tx, roomId: string): Promise<RoomRow | undefined> {
+  const [row] = await tx<RoomRow[]>`select room_id, room_version, creator, is_public, room_type from rooms where room_id = ${roomId}`;
+  return row;
+}
+
+export async function setRoomPublic(tx: Tx, roomId: string, isPublic: boolean): Promise<void> {
+  await tx`update rooms set is_public = ${isPublic} where room_id = ${roomId}`;
+}
+
+export async function getForwardExtremities(tx: Tx, roomId: string): Promise<string[]> {
+  const rows = await tx<{ event_id: string }[]>`select event_id from forward_extremities where room_id = ${roomId}`;
+  return rows.map((r) => r.event_id);
+}
+
+/** A new local event supersedes the extremities it cites. */
+export async function setForwardExtremities(tx: Tx, roomId: string, eventIds: string[]): Promise<void> {
+  await tx`delete from forward_extremities where room_id = ${roomId}`;
+  if (eventIds.length > 0) await tx`insert into forward_extremities ${tx(eventIds.map((event_id) => ({ room_id: roomId, event_id })))}`;
+}
+
+export interface CurrentStateRow {
+  type: string;
+  state_key: string;
+  event_id: string;
+  membership: string | null;
+}
+
+export async function upsertCurrentState(
+  tx: Tx,
+  roomId: string,
+  e: { type: string; stateKey: string; eventId: string; membership: string | null; streamPos: number },
+): Promise<void> {
+  await tx`insert into current_state (room_id, type, state_key, event_id, membership, stream_pos)
+    values (${roomId}, ${e.type}, ${e.stateKey}, ${e.eventId}, ${e.membership}, ${e.streamPos})
+    on conflict (room_id, type, state_key) do update
+      set event_id = excluded.event_id, membership = excluded.membership, stream_pos = excluded.stream_pos`;
+}
+
+export async function currentState(tx: Tx, roomId: string): Promise<CurrentStateRow[]> {
+  return tx<CurrentStateRow[]>`select type, state_key, event_id, membership from current_state where room_id = ${roomId}`;
+}
+
+export async function currentStateEvent(tx: Tx, roomId: string, type: string, stateKey: string): Promise<string | undefined> {
+  const [row] = await tx<{ event_id: string }[]>`
+    select event_id from current_state where room_id = ${roomId} and type = ${type} and state_key = ${stateKey}`;
+  return row?.event_id;
+}
+
+export interface MembershipRow {
+  room_id: string;
+  membership: string;
+  event_id: string;
+  stream_pos: number;
+}
+
+/** A user's current membership in every room they have one in. */
+export async function membershipsOf(tx: Tx, userId: string): Promise<MembershipRow[]> {
+  return tx<MembershipRow[]>`
+    select room_id, membership, event_id, stream_pos from current_state
+    where type = 'm.room.member' and state_key = ${userId}`;
+}
+
+export async function membersOf(tx: Tx, roomId: string, membership?: string): Promise<{ user_id: string; membership: string; event_id: string }[]> {
+  return membership
+    ? tx`select state_key as user_id, membership, event_id from current_state
+         where room_id = ${roomId} and type = 'm.room.member' and membership = ${membership}`
+    : tx`select state_key as user_id, membership, event_id from current_state
+         where room_id = ${roomId} and type = 'm.room.member'`;
+}
+
+export async function getTxnEvent(tx: Tx, userId: string, deviceId: string, txnId: string): Promise<string | undefined> {
+  const [row] = await tx<{ event_id: string }[]>`
+    select event_id from event_txns where user_id = ${userId} and device_id = ${deviceId} and txn_id = ${txnId}`;
+  return row?.event_id;
+}
+
+export async function insertTxn(tx: Tx, userId: string, deviceId: string, txnId: string, eventId: string): Promise<void> {
+  await tx`insert into event_txns (user_id, device_id, txn_id, event_id) values (${userId}, ${deviceId}, ${txnId}, ${eventId})`;
+}

@@ -1,0 +1,22 @@
+import type { Hono, MiddlewareHandler } from 'hono';
+import type { Accounts } from '../accounts/index.ts';
+import type { Sql } from '../db/database.ts';
+import type { AppEnv } from '../http/hono-env.ts';
+import type { Notifier } from './notifier.ts';
+import { syncRoutes } from './routes/sync.ts';
+import type { SyncSources } from './service/sources.ts';
+import { createSync } from './service/sync.ts';
+
+export { createNotifier, type Notifier } from './notifier.ts';
+export { createTyping, type Typing } from './typing.ts';
+
+/** /sync: everything a client has not seen yet, long-polled through the notifier. */
+export function createSyncComponent({ sql, notifier, sources, accounts }: { sql: Sql; notifier: Notifier; sources: SyncSources; accounts: Accounts }) {
+  const sync = createSync({ sql, notifier, sources });
+  const auth: MiddlewareHandler<AppEnv> = accounts.auth;
+  return {
+    mount(app: Hono<AppEnv>): void {
+      syncRoutes(app, { auth, sync, getFilter: accounts.userData.getFilter });
+    },
+  };
+}

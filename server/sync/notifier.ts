@@ -1,0 +1,80 @@
+/**
+ * Wakes long-polling /sync requests. Every committed change announces where it
+ * moved the streams and whom it concerns (a room's members, or named users); a
+ * waiter sleeps until something concerning it arrives or its timeout passes.
+ *
+ * Two counters: `pos`, the persisted global stream (events, receipts, account
+ * data, presence), and `typing`, the ephemeral typing serial.
+ */
+export interface StreamPoint {
+  pos: number;
+  typing: number;
+}
+
+export interface Change {
+  pos?: number;
+  typing?: number;
+  roomId?: string;
+  userIds?: readonly string[];
+}
+
+export interface Waiter {
+  userId: string;
+  rooms: ReadonlySet<string>;
+}
+
+export interface Notifier {
+  /** Newest point this process knows to be committed. */
+  current(): StreamPoint;
+  notify(change: Change): void;
+  /** Resolves once a change concerning the waiter moves past `since`, or at timeout/abort. */
+  wait(waiter: Waiter, since: StreamPoint, timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  /** Number of waiting requests (for metrics). */
+  waiting(): number;
+}
+
+interface Pending {
+  waiter: Waiter;
+  since: StreamPoint;
+  done: () => void;
+}
+
+export function createNotifier(start: StreamPoint): Notifier {
+  const current: StreamPoint = { ...start };
+  const pending = new Set<Pending>();
+
+  function concerns(w: Waiter, c: Change): boolean {
+    if (c.userIds?.includes(w.userId)) return true;
+    return c.roomId !== undefined && w.rooms.has(c.roomId);
+  }
+
+  return {
+    current: () => ({ ...current }),
+    waiting: () => pending.size,
+    notify(change) {
+      if (change.pos !== undefined && change.pos > current.pos) current.pos = change.pos;
+      if (change.typing !== undefined && change.typing > current.typing) current.typing = change.typing;
+      for (const p of pending) {
+        const moved = (change.pos ?? 0) > p.since.pos || (change.typing ?? 0) > p.since.typing;
+        if (moved && concerns(p.waiter, change)) p.done();
+      }
+    },
+    wait(waiter, since, timeoutMs, signal) {
+      return new Promise<void>((resolve) => {
+        const entry: Pending = {
+          waiter,
+          since,
+          done: () => {
+            pending.delete(entry);
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', entry.done);
+            resolve();
+          },
+        };
+        const timer = setTimeout(entry.done, timeoutMs);
+        signal?.addEventListener('abort', entry.done, { once: true });
+        pending.add(entry);
+      });
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import type { Hono, MiddlewareHandler } from 'hono';
+import type { JsonObject } from '../../../federation/events/pdu.ts';
+import { filterSchema, type Filter } from '../../accounts/routes/filter-schema.ts';
+import type { AppEnv } from '../../http/hono-env.ts';
+import { MatrixError } from '../../http/matrix-error.ts';
+import type { createSync } from '../service/sync.ts';
+import { parseSyncToken } from '../service/sync-token.ts';
+
+export interface SyncRouteDeps {
+  auth: MiddlewareHandler<AppEnv>;
+  sync: ReturnType<typeof createSync>;
+  getFilter: (userId: string, filterId: string) => Promise<JsonObject>;
+}
+
+export function syncRoutes(app: Hono<AppEnv>, { auth, sync, getFilter }: SyncRouteDeps): void {
+  app.get('/_matrix/client/v3/sync', auth, async (c) => {
+    const who = c.get('requester');
+    const since = c.req.query('since');
+    const timeoutRaw = c.req.query('timeout') ?? '0';
+    if (!/^\d{1,9}$/.test(timeoutRaw)) throw new MatrixError(400, 'M_INVALID_PARAM', 'timeout must be a non-negative integer');
+    const fullState = c.req.query('full_state') === 'true';
+    const filter = await resolveFilter(c.req.query('filter'), who.userId, getFilter);
+    // A client that goes away stops its long-poll from holding a waiter.
+    const signal = c.req.raw.signal;
+    const body = await sync.sync(
+      { userId: who.userId, deviceId: who.deviceId },
+      { since: since ? parseSyncToken(since) : undefined, timeoutMs: Math.min(Number(timeoutRaw), 300_000), fullState, filter, signal },
+    );
+    return c.json(body);
+  });
+}
+
+async function resolveFilter(raw: string | undefined, userId: string, getFilter: SyncRouteDeps['getFilter']): Promise<Filter> {
+  if (raw === undefined || raw === '') return {};
+  let value: unknown;
+  if (raw.trimStart().startsWith('{')) {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new MatrixError(400, 'M_INVALID_PARAM', 'filter is not valid JSON');
+    }
+  } else {
+    value = await getFilter(userId, raw).catch(() => {
+      throw new MatrixError(400, 'M_INVALID_PARAM', 'Unknown filter');
+    });
+  }
+  const parsed = filterSchema.safeParse(value);
+  if (!parsed.success) throw new MatrixError(400, 'M_INVALID_PARAM', 'Invalid filter');
+  return parsed.data;
+}
