@@ -14,6 +14,7 @@ import { createDiscovery } from './discovery/index.ts';
 import { committedStreamPosition } from './db/stream.ts';
 import { createRooms } from './rooms/index.ts';
 import { createNotifier, createSyncComponent, createTyping } from './sync/index.ts';
+import { bridgeNotifierOverRedis } from './sync/redis-bridge.ts';
 import { createMemoryRateLimiter, type RateLimiter } from './http/rate-limiter.ts';
 import { createRedisRateLimiter } from './http/redis-rate-limiter.ts';
 import { loadOrCreateSigningKey } from './keys/signing-key-store.ts';
@@ -63,7 +64,13 @@ export async function startHomeserver(config: Config, opts: { log?: Logger } = {
     await accounts.start();
     const discovery = createDiscovery({ config, auth: accounts.auth });
     // Typing serials start at the clock so tokens from before a restart stay behind new ones.
-    const notifier = createNotifier({ pos: await committedStreamPosition(db.sql), typing: Date.now() });
+    const start = { pos: await committedStreamPosition(db.sql), typing: Date.now() };
+    let notifier = createNotifier(start);
+    if (redis) {
+      const bridge = await bridgeNotifierOverRedis((publish) => createNotifier(start, { publish }), redis);
+      notifier = bridge.notifier;
+      closers.unshift(() => bridge.close());
+    }
     const typing = createTyping(notifier, Date.now());
     closers.unshift(async () => typing.close());
     const rooms = createRooms({ sql: db.sql, config, signingKey, notifier, typing, rateLimiter, accounts });

@@ -26,7 +26,10 @@ export interface Waiter {
 export interface Notifier {
   /** Newest point this process knows to be committed. */
   current(): StreamPoint;
+  /** A change committed by this process: wake local waiters and tell the other processes. */
   notify(change: Change): void;
+  /** A change committed by another process: wake local waiters only. */
+  deliver(change: Change): void;
   /** Resolves once a change concerning the waiter moves past `since`, or at timeout/abort. */
   wait(waiter: Waiter, since: StreamPoint, timeoutMs: number, signal?: AbortSignal): Promise<void>;
   /** Number of waiting requests (for metrics). */
@@ -39,7 +42,12 @@ interface Pending {
   done: () => void;
 }
 
-export function createNotifier(start: StreamPoint): Notifier {
+export interface NotifierOptions {
+  /** Carries local changes to other processes (Redis pub/sub when configured). */
+  publish?: (change: Change) => void;
+}
+
+export function createNotifier(start: StreamPoint, opts: NotifierOptions = {}): Notifier {
   const current: StreamPoint = { ...start };
   const pending = new Set<Pending>();
 
@@ -48,16 +56,22 @@ export function createNotifier(start: StreamPoint): Notifier {
     return c.roomId !== undefined && w.rooms.has(c.roomId);
   }
 
+  function deliver(change: Change): void {
+    if (change.pos !== undefined && change.pos > current.pos) current.pos = change.pos;
+    if (change.typing !== undefined && change.typing > current.typing) current.typing = change.typing;
+    for (const p of pending) {
+      const moved = (change.pos ?? 0) > p.since.pos || (change.typing ?? 0) > p.since.typing;
+      if (moved && concerns(p.waiter, change)) p.done();
+    }
+  }
+
   return {
     current: () => ({ ...current }),
     waiting: () => pending.size,
+    deliver,
     notify(change) {
-      if (change.pos !== undefined && change.pos > current.pos) current.pos = change.pos;
-      if (change.typing !== undefined && change.typing > current.typing) current.typing = change.typing;
-      for (const p of pending) {
-        const moved = (change.pos ?? 0) > p.since.pos || (change.typing ?? 0) > p.since.typing;
-        if (moved && concerns(p.waiter, change)) p.done();
-      }
+      deliver(change);
+      opts.publish?.(change);
     },
     wait(waiter, since, timeoutMs, signal) {
       return new Promise<void>((resolve) => {

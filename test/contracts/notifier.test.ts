@@ -1,0 +1,37 @@
+import { createClient, type RedisClientType } from 'redis';
+import { createNotifier } from '../../server/sync/notifier.ts';
+import { bridgeNotifierOverRedis } from '../../server/sync/redis-bridge.ts';
+import { notifierContract } from './notifier.contract.ts';
+
+notifierContract('in-process', async () => {
+  const n = createNotifier({ pos: 10, typing: 10 });
+  return { writer: n, reader: n, close: async () => {} };
+});
+
+const redisUrl = process.env.REDIS_URL;
+if (!redisUrl) {
+  console.log('[legs] redis: not configured, the Redis notifier contract did not run (set REDIS_URL=redis://127.0.0.1:6379)');
+} else {
+  notifierContract('redis (two processes)', async () => {
+    const clients: RedisClientType[] = [];
+    const connect = async () => {
+      const c: RedisClientType = createClient({ url: redisUrl });
+      c.on('error', () => {});
+      await c.connect();
+      clients.push(c);
+      return c;
+    };
+    const start = { pos: 10, typing: 10 };
+    const a = await bridgeNotifierOverRedis((publish) => createNotifier(start, { publish }), await connect());
+    const b = await bridgeNotifierOverRedis((publish) => createNotifier(start, { publish }), await connect());
+    return {
+      writer: a.notifier,
+      reader: b.notifier,
+      close: async () => {
+        await a.close();
+        await b.close();
+        for (const c of clients) await c.quit();
+      },
+    };
+  });
+}
