@@ -74,7 +74,8 @@ export async function startHomeserver(config: Config, opts: { log?: Logger } = {
     const typing = createTyping(notifier, Date.now());
     closers.unshift(async () => typing.close());
     const rooms = createRooms({ sql: db.sql, config, signingKey, notifier, typing, rateLimiter, accounts });
-    const sync = createSyncComponent({ sql: db.sql, notifier, sources: rooms.syncSources, accounts });
+    const shutdown = new AbortController();
+    const sync = createSyncComponent({ sql: db.sql, notifier, sources: rooms.syncSources, accounts, shutdown: shutdown.signal });
 
     const app = buildApp({
       log,
@@ -111,8 +112,10 @@ export async function startHomeserver(config: Config, opts: { log?: Logger } = {
     let closing: Promise<void> | undefined;
     const close = () =>
       (closing ??= (async () => {
-        // Stop accepting, let in-flight requests finish, then close the pools.
-        await Promise.all(servers.map((s) => closeServer(s)));
+        // Stop accepting, answer long-polls now, let in-flight requests finish, then close the pools.
+        const stopping = Promise.all(servers.map((s) => closeServer(s)));
+        shutdown.abort();
+        await stopping;
         await rateLimiter.close();
         for (const c of closers) await c();
         log.info('CommComms homeserver stopped');

@@ -19,7 +19,28 @@ export async function readJsonObject(c: Context): Promise<Record<string, unknown
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new MatrixError(400, 'M_BAD_JSON', 'Content must be a JSON object.');
   }
+  const problem = unstorable(parsed, 0);
+  if (problem) throw new MatrixError(400, 'M_BAD_JSON', `Content not acceptable: ${problem}`);
   return parsed as Record<string, unknown>;
+}
+
+/** Deeper nesting is refused: nothing in the API comes close, and walking it costs stack. */
+const MAX_JSON_DEPTH = 128;
+
+// PostgreSQL text and jsonb cannot hold U+0000, and jsonb refuses unpaired surrogates
+// (which JSON.parse lets through from "\ud800"): refused here as 400, not 500 at the INSERT.
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function unstorable(value: unknown, depth: number): string | undefined {
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? 'strings may not contain U+0000 or unpaired surrogates' : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  if (depth >= MAX_JSON_DEPTH) return `nested deeper than ${MAX_JSON_DEPTH} levels`;
+  for (const [key, item] of Object.entries(value)) {
+    if (UNSTORABLE.test(key)) return 'keys may not contain U+0000 or unpaired surrogates';
+    const problem = unstorable(item, depth + 1);
+    if (problem) return problem;
+  }
+  return undefined;
 }
 
 /** Read and validate a JSON body against a zod schema, mapping failures to Matrix errors. */

@@ -11,12 +11,21 @@ export { createNotifier, type Notifier } from './notifier.ts';
 export { createTyping, type Typing } from './typing.ts';
 
 /** /sync: everything a client has not seen yet, long-polled through the notifier. */
-export function createSyncComponent({ sql, notifier, sources, accounts }: { sql: Sql; notifier: Notifier; sources: SyncSources; accounts: Accounts }) {
+export interface SyncComponentDeps {
+  sql: Sql;
+  notifier: Notifier;
+  sources: SyncSources;
+  accounts: Accounts;
+  /** Aborted at shutdown: long-polls answer at once instead of holding the server open. */
+  shutdown: AbortSignal;
+}
+
+export function createSyncComponent({ sql, notifier, sources, accounts, shutdown }: SyncComponentDeps) {
   const sync = createSync({ sql, notifier, sources });
   const auth: MiddlewareHandler<AppEnv> = accounts.auth;
   return {
     mount(app: Hono<AppEnv>): void {
-      syncRoutes(app, { auth, sync, getFilter: accounts.userData.getFilter });
+      syncRoutes(app, { auth, sync, getFilter: accounts.userData.getFilter, shutdown });
     },
   };
 }

@@ -2,7 +2,7 @@ import type { JsonObject } from '../../../federation/events/pdu.ts';
 import type { Sql } from '../../db/database.ts';
 import { nextStreamPosition } from '../../db/stream.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
-import { accountDataSince, getAccountData, putAccountData } from '../storage/account-data.ts';
+import { accountDataSince, getAccountData, lockAccountData, putAccountData } from '../storage/account-data.ts';
 import type { Tx } from '../../db/database.ts';
 import { getFilter, insertFilter } from '../storage/filters.ts';
 import { getUser, setProfileField } from '../storage/users.ts';
@@ -55,6 +55,32 @@ export function createUserData({ sql, onAccountData, onProfileChange }: UserData
       for (const hook of onAccountData) hook(userId, pos);
       return pos;
     },
+
+    /**
+     * Read-modify-write of one entry under a lock, for documents several requests
+     * edit (the m.tag map, the m.fully_read marker). `update` returns the new
+     * content, or undefined to leave it as it is (no stream position is taken).
+     */
+    async updateAccountData(
+      userId: string,
+      roomId: string,
+      type: string,
+      update: (current: JsonObject | undefined, tx: Tx) => Promise<JsonObject | undefined>,
+    ): Promise<number | undefined> {
+      const pos = await sql.begin(async (tx) => {
+        await lockAccountData(tx, userId, roomId, type);
+        const next = await update(await getAccountData(tx, userId, roomId, type), tx);
+        if (next === undefined) return undefined;
+        const p = await nextStreamPosition(tx);
+        await putAccountData(tx, userId, roomId, type, next, p);
+        return p;
+      });
+      if (pos !== undefined) for (const hook of onAccountData) hook(userId, pos);
+      return pos;
+    },
+
+    /** One entry, or undefined when absent (getAccountData answers 404 instead). */
+    findAccountData: (tx: Tx, userId: string, roomId: string, type: string) => getAccountData(tx, userId, roomId, type),
 
     accountDataSince: (tx: Tx, userId: string, since: number) => accountDataSince(tx, userId, since),
 

@@ -16,6 +16,11 @@ export async function putAccountData(
     on conflict (user_id, room_id, type) do update set content = excluded.content, stream_pos = excluded.stream_pos`;
 }
 
+/** Serialises read-modify-write of one account data entry (e.g. the m.tag map) until the transaction ends. */
+export async function lockAccountData(tx: Tx, userId: string, roomId: string, type: string): Promise<void> {
+  await tx`select pg_advisory_xact_lock(hashtextextended(${`${userId}\n${roomId}\n${type}`}, 1))`;
+}
+
 export async function getAccountData(tx: Tx, userId: string, roomId: string, type: string): Promise<JsonObject | undefined> {
   const [row] = await tx<{ content: JsonObject }[]>`
     select content from account_data where user_id = ${userId} and room_id = ${roomId} and type = ${type}`;

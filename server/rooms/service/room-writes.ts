@@ -4,6 +4,7 @@ import { MatrixError } from '../../http/matrix-error.ts';
 import { duplicateAnnotation } from '../storage/relations.ts';
 import { getRoom } from '../storage/rooms.ts';
 import { roomVersion } from '../../../federation/room-versions.ts';
+import { validateCanonicalAlias } from './canonical-alias.ts';
 import { relationOf, type EventWriter } from './event-writer.ts';
 import type { Membership } from './membership.ts';
 
@@ -32,6 +33,7 @@ export function createRoomWrites({ sql, writer, membership }: { sql: Sql; writer
       const { state } = await membership.currentState(roomId);
       const existing = state.get(type, stateKey);
       if (existing && existing.sender === who.userId && sameJson(existing.content, content)) return existing.event_id;
+      if (type === 'm.room.canonical_alias' && stateKey === '') await validateCanonicalAlias(sql, roomId, content, existing?.content);
       const e = await writer.send({ roomId, type, stateKey, content, sender: who.userId });
       return e.pdu.event_id;
     },

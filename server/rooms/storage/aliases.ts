@@ -20,3 +20,9 @@ export async function aliasesOf(tx: Tx, roomId: string): Promise<string[]> {
   const rows = await tx<{ alias: string }[]>`select alias from room_aliases where room_id = ${roomId} order by alias`;
   return rows.map((r) => r.alias);
 }
+
+/** Re-points every alias of one room at another (a room upgrade moves them). */
+export async function moveAliases(tx: Tx, fromRoomId: string, toRoomId: string): Promise<string[]> {
+  const rows = await tx<{ alias: string }[]>`update room_aliases set room_id = ${toRoomId} where room_id = ${fromRoomId} returning alias`;
+  return rows.map((r) => r.alias).sort();
+}

@@ -42,3 +42,11 @@ export async function countUnread(tx: Tx, roomId: string, userId: string, after:
       and (rel_type is null or rel_type not in ('m.replace', 'm.annotation'))`;
   return row?.n ?? 0;
 }
+
+/** Stream position of the event a user's receipt of one type (and thread) points at, if any. */
+export async function receiptEventPosition(tx: Tx, roomId: string, receiptType: string, userId: string, threadId: string): Promise<number | undefined> {
+  const [row] = await tx<{ pos: number }[]>`
+    select e.stream_pos as pos from receipts r join events e on e.event_id = r.event_id
+    where r.room_id = ${roomId} and r.receipt_type = ${receiptType} and r.user_id = ${userId} and r.thread_id = ${threadId}`;
+  return row?.pos;
+}

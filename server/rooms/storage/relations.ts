@@ -43,39 +43,65 @@ export async function duplicateAnnotation(tx: Tx, target: string, sender: string
   return rows.length > 0;
 }
 
-/** Children of one event for /relations, paginated by stream position. */
-export async function relationsPage(
-  tx: Tx,
-  parent: string,
-  opts: { relType?: string | undefined; eventType?: string | undefined; from?: number | undefined; to?: number | undefined; backwards: boolean; limit: number },
-): Promise<{ event_id: string; stream_pos: number }[]> {
+export interface RelationsPageOptions {
+  relType?: string | undefined;
+  eventType?: string | undefined;
+  /** Stream token position: "just after the event at this position", as /messages tokens are. */
+  from?: number | undefined;
+  to?: number | undefined;
+  backwards: boolean;
+  limit: number;
+  /** 1: direct children only; n: also children of children, n levels deep. */
+  depth: number;
+}
+
+/**
+ * Children of one event in its room for /relations, paginated by stream position.
+ * With depth > 1 it also follows relations of relations; the rel_type and event
+ * type filters apply at every level, so an event reached only through a
+ * non-matching intermediate event is left out (as the spec asks).
+ */
+export async function relationsPage(tx: Tx, roomId: string, parent: string, opts: RelationsPageOptions): Promise<{ event_id: string; stream_pos: number }[]> {
   const relType = opts.relType ?? null;
   const eventType = opts.eventType ?? null;
   const from = opts.from ?? (opts.backwards ? Number.MAX_SAFE_INTEGER : 0);
   const to = opts.to ?? (opts.backwards ? 0 : Number.MAX_SAFE_INTEGER);
+  const tree = tx`
+    with recursive rel(event_id, depth) as (
+      select event_id, 1 from events
+      where relates_to = ${parent} and room_id = ${roomId}
+        and (${relType}::text is null or rel_type = ${relType}) and (${eventType}::text is null or type = ${eventType})
+      union
+      select e.event_id, r.depth + 1 from events e join rel r on e.relates_to = r.event_id
+      where r.depth < ${opts.depth} and e.room_id = ${roomId}
+        and (${relType}::text is null or e.rel_type = ${relType}) and (${eventType}::text is null or e.type = ${eventType})
+    )`;
   return opts.backwards
-    ? tx`select event_id, stream_pos from events where relates_to = ${parent}
-        and (${relType}::text is null or rel_type = ${relType}) and (${eventType}::text is null or type = ${eventType})
-        and stream_pos < ${from} and stream_pos > ${to} order by stream_pos desc limit ${opts.limit}`
-    : tx`select event_id, stream_pos from events where relates_to = ${parent}
-        and (${relType}::text is null or rel_type = ${relType}) and (${eventType}::text is null or type = ${eventType})
-        and stream_pos >= ${from} and stream_pos < ${to} order by stream_pos asc limit ${opts.limit}`;
+    ? tx`${tree} select e.event_id, e.stream_pos from events e where e.event_id in (select event_id from rel)
+        and e.stream_pos <= ${from} and e.stream_pos > ${to} order by e.stream_pos desc limit ${opts.limit}`
+    : tx`${tree} select e.event_id, e.stream_pos from events e where e.event_id in (select event_id from rel)
+        and e.stream_pos > ${from} and e.stream_pos <= ${to} order by e.stream_pos asc limit ${opts.limit}`;
 }
 
-/** Thread roots of a room, newest activity first, for /threads. */
+/**
+ * Thread roots of a room, newest thread activity first, for /threads. A root is
+ * in the room and has at least one unredacted m.thread child. Pages are keyed on
+ * the thread's newest activity: `upTo` keeps threads whose latest event is at or
+ * before that position. `participatedBy` keeps threads the user started or replied in.
+ */
 export async function threadRoots(
   tx: Tx,
   roomId: string,
-  opts: { participatedBy?: string | undefined; before?: number | undefined; limit: number },
+  opts: { participatedBy?: string | undefined; upTo?: number | undefined; limit: number },
 ): Promise<{ root: string; latest: number }[]> {
-  const before = opts.before ?? Number.MAX_SAFE_INTEGER;
+  const upTo = opts.upTo ?? Number.MAX_SAFE_INTEGER;
   const user = opts.participatedBy ?? null;
   return tx`
     select r.event_id as root, max(t.stream_pos)::bigint as latest
-    from events t join events r on r.event_id = t.relates_to
+    from events t join events r on r.event_id = t.relates_to and r.room_id = ${roomId}
     where t.room_id = ${roomId} and t.rel_type = 'm.thread' and t.redacted_by is null
     group by r.event_id, r.sender
-    having max(t.stream_pos) < ${before}
+    having max(t.stream_pos) <= ${upTo}
        and (${user}::text is null or r.sender = ${user} or bool_or(t.sender = ${user}))
     order by latest desc limit ${opts.limit}`;
 }

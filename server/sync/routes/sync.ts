@@ -10,9 +10,10 @@ export interface SyncRouteDeps {
   auth: MiddlewareHandler<AppEnv>;
   sync: ReturnType<typeof createSync>;
   getFilter: (userId: string, filterId: string) => Promise<JsonObject>;
+  shutdown: AbortSignal;
 }
 
-export function syncRoutes(app: Hono<AppEnv>, { auth, sync, getFilter }: SyncRouteDeps): void {
+export function syncRoutes(app: Hono<AppEnv>, { auth, sync, getFilter, shutdown }: SyncRouteDeps): void {
   app.get('/_matrix/client/v3/sync', auth, async (c) => {
     const who = c.get('requester');
     const since = c.req.query('since');
@@ -20,8 +21,8 @@ export function syncRoutes(app: Hono<AppEnv>, { auth, sync, getFilter }: SyncRou
     if (!/^\d{1,9}$/.test(timeoutRaw)) throw new MatrixError(400, 'M_INVALID_PARAM', 'timeout must be a non-negative integer');
     const fullState = c.req.query('full_state') === 'true';
     const filter = await resolveFilter(c.req.query('filter'), who.userId, getFilter);
-    // A client that goes away stops its long-poll from holding a waiter.
-    const signal = c.req.raw.signal;
+    // A client that goes away, or a server shutting down, ends the long-poll.
+    const signal = AbortSignal.any([c.req.raw.signal, shutdown]);
     const body = await sync.sync(
       { userId: who.userId, deviceId: who.deviceId },
       { since: since ? parseSyncToken(since) : undefined, timeoutMs: Math.min(Number(timeoutRaw), 300_000), fullState, filter, signal },
