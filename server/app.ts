@@ -38,6 +38,11 @@ export function buildApp({ log, metrics, maxBodyBytes, mount }: AppDeps): Hono<A
     );
   });
   app.use('*', metrics.middleware);
+  // A NUL in a path or query can only be an attack or a bug; PostgreSQL rejects it in text anyway.
+  app.use('*', async (c, next) => {
+    if (/%00/.test(c.req.url)) throw new MatrixError(400, 'M_INVALID_PARAM', 'NUL characters are not allowed in URLs');
+    await next();
+  });
   // Browsers preflight every cross-origin call; answer without routing.
   app.options('*', (c) => c.body(null, 204));
   app.use(
