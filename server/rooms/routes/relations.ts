@@ -47,7 +47,8 @@ export function relationRoutes(app: Hono<AppEnv>, { auth, relations }: RelationR
 
   app.get('/_matrix/client/v1/rooms/:roomId/threads', auth, async (c) => {
     const include = c.req.query('include') ?? 'all';
-    if (include !== 'all' && include !== 'participated') throw new MatrixError(400, 'M_INVALID_PARAM', 'include must be all or participated');
+    if (include !== 'all' && include !== 'participated')
+      throw new MatrixError(400, 'M_INVALID_PARAM', 'include must be all or participated');
     const limit = intQuery(c, 'limit', 20, 100);
     if (limit < 1) throw new MatrixError(400, 'M_INVALID_PARAM', 'limit must be greater than zero');
     return c.json(await relations.threads(viewer(c), roomIdParam(c), { include, from: c.req.query('from'), limit }));

@@ -29,7 +29,8 @@ export function canonicalAliasesOf(content: JsonObject): string[] {
 }
 
 function aliasValue(value: JsonValue, field: string): string {
-  if (typeof value !== 'string' || !parseRoomAlias(value)) throw new MatrixError(400, 'M_INVALID_PARAM', `${field} contains an invalid room alias`);
+  if (typeof value !== 'string' || !parseRoomAlias(value))
+    throw new MatrixError(400, 'M_INVALID_PARAM', `${field} contains an invalid room alias`);
   return value;
 }
 

@@ -61,7 +61,12 @@ export interface RelationsPageOptions {
  * type filters apply at every level, so an event reached only through a
  * non-matching intermediate event is left out (as the spec asks).
  */
-export async function relationsPage(tx: Tx, roomId: string, parent: string, opts: RelationsPageOptions): Promise<{ event_id: string; stream_pos: number }[]> {
+export async function relationsPage(
+  tx: Tx,
+  roomId: string,
+  parent: string,
+  opts: RelationsPageOptions,
+): Promise<{ event_id: string; stream_pos: number }[]> {
   const relType = opts.relType ?? null;
   const eventType = opts.eventType ?? null;
   const from = opts.from ?? (opts.backwards ? Number.MAX_SAFE_INTEGER : 0);
