@@ -14,6 +14,8 @@ const unitOnly = ['test/contracts/**/*.test.ts'];
 
 export default defineConfig({
   test: {
+    // The default report for people, then one plain `vitest: N passed, N failed` line for CI.
+    reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
       {
         test: {

@@ -12,7 +12,11 @@ import { openDatabase, type Database } from './db/database.ts';
 import { migrate, readMigrations } from './db/migrate.ts';
 import { createDiscovery } from './discovery/index.ts';
 import { committedStreamPosition } from './db/stream.ts';
+import { createKeyBackup } from './key-backup/index.ts';
+import { createPresence } from './presence/index.ts';
+import { createPush } from './push/index.ts';
 import { createRooms } from './rooms/index.ts';
+import { createVoip } from './voip/index.ts';
 import { createNotifier, createSyncComponent, createTyping } from './sync/index.ts';
 import { bridgeNotifierOverRedis } from './sync/redis-bridge.ts';
 import { createMemoryRateLimiter, type RateLimiter } from './http/rate-limiter.ts';
@@ -74,8 +78,22 @@ export async function startHomeserver(config: Config, opts: { log?: Logger } = {
     const typing = createTyping(notifier, Date.now());
     closers.unshift(async () => typing.close());
     const rooms = createRooms({ sql: db.sql, config, signingKey, notifier, typing, rateLimiter, accounts });
+    // Account data (tags, m.fully_read, m.direct, ...) wakes its owner's /sync.
+    accounts.hooks.onAccountData.push((userId, pos) => notifier.notify({ pos, userIds: [userId] }));
+    const push = createPush({ sql: db.sql, notifier, auth: accounts.auth });
+    const presence = createPresence({
+      sql: db.sql,
+      notifier,
+      auth: accounts.auth,
+      usersSharingRoomWith: rooms.usersSharingRoomWith,
+      shareARoom: rooms.shareARoom,
+      userExists: async (userId) => (await accounts.userData.getProfile(userId).catch(() => undefined)) !== undefined,
+    });
+    const voip = createVoip({ config, auth: accounts.auth });
+    const keyBackup = createKeyBackup({ auth: accounts.auth });
+    const sources = { ...rooms.syncSources, pushRulesSince: push.pushRulesSince, presenceSince: presence.presenceSince };
     const shutdown = new AbortController();
-    const sync = createSyncComponent({ sql: db.sql, notifier, sources: rooms.syncSources, accounts, shutdown: shutdown.signal });
+    const sync = createSyncComponent({ sql: db.sql, notifier, sources, accounts, shutdown: shutdown.signal, syncing: presence.syncing });
 
     const app = buildApp({
       log,
@@ -86,6 +104,10 @@ export async function startHomeserver(config: Config, opts: { log?: Logger } = {
         (a) => accounts.mount(a),
         (a) => rooms.mount(a),
         (a) => sync.mount(a),
+        (a) => push.mount(a),
+        (a) => presence.mount(a),
+        (a) => voip.mount(a),
+        (a) => keyBackup.mount(a),
         (a) => {
           if (config.listeners.some((l) => l.resources.includes('metrics'))) {
             a.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));

@@ -38,8 +38,7 @@ const rows: Row[] = [
   },
   {
     name: 'deny: rules evaluated against the auth events only (sender membership not cited)',
-    event: (r) =>
-      msg(r, { auth_events: msg(r).auth_events.filter((id) => id !== r.lookup('m.room.member', BOB)?.event_id) }),
+    event: (r) => msg(r, { auth_events: msg(r).auth_events.filter((id) => id !== r.lookup('m.room.member', BOB)?.event_id) }),
     expect: 'sender is not joined',
   },
   {
@@ -47,9 +46,7 @@ const rows: Row[] = [
     event: (r) =>
       r.event({
         ...member(BOB, BOB, 'join'),
-        auth_events: r
-          .event(member(BOB, BOB, 'join'))
-          .auth_events.filter((id) => id !== r.lookup('m.room.join_rules', '')?.event_id),
+        auth_events: r.event(member(BOB, BOB, 'join')).auth_events.filter((id) => id !== r.lookup('m.room.join_rules', '')?.event_id),
       }),
     expect: 'does not allow joining',
   },
@@ -83,10 +80,7 @@ describe('checkEventAgainstAuthEvents', () => {
       const event = row.event(room);
       const rejected = new Set(row.rejected?.(room) ?? []);
       const map = row.map?.(room, event) ?? room.byId;
-      expectResult(
-        checkEventAgainstAuthEvents(event, map, version, { isRejected: (id) => rejected.has(id) }),
-        row.expect,
-      );
+      expectResult(checkEventAgainstAuthEvents(event, map, version, { isRejected: (id) => rejected.has(id) }), row.expect);
     });
   }
 });

@@ -28,12 +28,7 @@ const rows: Row[] = [
   {
     name: 'allow: a subset of the selection (power levels omitted)',
     event: (r) =>
-      msg(
-        r,
-        r.version.roomIdFromCreateEvent
-          ? [id(r, 'm.room.member', BOB)]
-          : [id(r, 'm.room.create'), id(r, 'm.room.member', BOB)],
-      ),
+      msg(r, r.version.roomIdFromCreateEvent ? [id(r, 'm.room.member', BOB)] : [id(r, 'm.room.create'), id(r, 'm.room.member', BOB)]),
     expect: true,
   },
   {

@@ -38,9 +38,7 @@ export function checkAuthEventsShape(
     // 2.1: one event per (type, state_key), so the state they describe is unambiguous.
     const pair = `${type}\u0000${key ?? ''}`;
     if (key === undefined || seen.has(pair)) {
-      return deny(
-        key === undefined ? `auth event ${id} is not a state event` : `duplicate auth events for (${type}, ${key})`,
-      );
+      return deny(key === undefined ? `auth event ${id} is not a state event` : `duplicate auth events for (${type}, ${key})`);
     }
     seen.add(pair);
     // 2.2: only what the selection algorithm picks; in v12 that excludes the create event.

@@ -83,9 +83,7 @@ describe('authTypesForEvent', () => {
       expect(authTypesForEvent(event, version)).toEqual(withCreate ? [C, ...expected] : expected);
     });
     it(`v${version.id}: the create event has no auth events`, () => {
-      expect(authTypesForEvent({ type: 'm.room.create', sender: ALICE, state_key: '', content: {} }, version)).toEqual(
-        [],
-      );
+      expect(authTypesForEvent({ type: 'm.room.create', sender: ALICE, state_key: '', content: {} }, version)).toEqual([]);
     });
   }
 

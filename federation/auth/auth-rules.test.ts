@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkEventAuth, roomIdForCreateEvent } from './auth-rules.ts';
-import {
-  ADMIN,
-  ALICE,
-  BOB,
-  CAROL,
-  type EventInit,
-  MOD,
-  makeRoom,
-  member,
-  type RoomSetup,
-  runAuthCases,
-  V11,
-} from './test-fixtures.ts';
+import { ADMIN, ALICE, BOB, CAROL, type EventInit, MOD, makeRoom, member, type RoomSetup, runAuthCases, V11 } from './test-fixtures.ts';
 
 const LEVELS = { users: { [MOD]: 50, [ADMIN]: 100 } };
 const room = (extra: RoomSetup = {}): RoomSetup => ({

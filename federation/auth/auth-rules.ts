@@ -31,12 +31,7 @@ export function roomIdForCreateEvent(createEventId: string): string {
  * level is deliberately not part of the auth rules; whether a redaction is
  * *applied* is decided by redaction.ts ("Handling redactions").
  */
-export function checkEventAuth(
-  event: Pdu,
-  authState: AuthStateLookup,
-  version: RoomVersion,
-  options: AuthOptions = {},
-): AuthResult {
+export function checkEventAuth(event: Pdu, authState: AuthStateLookup, version: RoomVersion, options: AuthOptions = {}): AuthResult {
   // Rule 1
   if (event.type === EventType.Create) return checkCreateEvent(event, version);
 

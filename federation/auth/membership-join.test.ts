@@ -1,13 +1,4 @@
-import {
-  ALICE,
-  BOB,
-  DAVE,
-  MOD,
-  member,
-  runAuthCases,
-  STAFF_LEVELS as LEVELS,
-  staffRoom as room,
-} from './test-fixtures.ts';
+import { ALICE, BOB, DAVE, MOD, member, runAuthCases, STAFF_LEVELS as LEVELS, staffRoom as room } from './test-fixtures.ts';
 
 runAuthCases('rule 4.1-4.2: member event shape and authorising server signature', [
   {

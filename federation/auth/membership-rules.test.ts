@@ -1,15 +1,4 @@
-import {
-  ADMIN,
-  ALICE,
-  BOB,
-  CAROL,
-  DAVE,
-  MOD,
-  member,
-  runAuthCases,
-  STAFF_LEVELS as LEVELS,
-  staffRoom as room,
-} from './test-fixtures.ts';
+import { ADMIN, ALICE, BOB, CAROL, DAVE, MOD, member, runAuthCases, STAFF_LEVELS as LEVELS, staffRoom as room } from './test-fixtures.ts';
 
 runAuthCases('rule 4.4: invite', [
   {

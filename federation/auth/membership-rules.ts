@@ -29,12 +29,7 @@ function hasSignatureFrom(event: Pdu, serverName: string): boolean {
   return sigs !== undefined && Object.keys(sigs).length > 0;
 }
 
-export function checkMemberEvent(
-  event: Pdu,
-  state: AuthStateLookup,
-  version: RoomVersion,
-  options: AuthOptions = {},
-): AuthResult {
+export function checkMemberEvent(event: Pdu, state: AuthStateLookup, version: RoomVersion, options: AuthOptions = {}): AuthResult {
   const membership = event.content['membership'];
   // 4.1
   if (event.state_key === undefined || membership === undefined) {

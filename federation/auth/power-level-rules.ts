@@ -14,15 +14,7 @@ import { parsePowerLevel, roomCreators, userPowerLevel } from './power-levels.ts
 import { ALLOW, type AuthResult, type AuthStateLookup, deny, EventType } from './types.ts';
 
 /** The integer-valued top-level keys covered by rules 9.1 and 9.5. */
-export const POWER_LEVEL_SCALAR_KEYS = [
-  'users_default',
-  'events_default',
-  'state_default',
-  'ban',
-  'redact',
-  'kick',
-  'invite',
-] as const;
+export const POWER_LEVEL_SCALAR_KEYS = ['users_default', 'events_default', 'state_default', 'ban', 'redact', 'kick', 'invite'] as const;
 
 function asObject(value: JsonValue | undefined): JsonObject | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;

@@ -10,19 +10,7 @@ import {
   roomCreators,
   userPowerLevel,
 } from './power-levels.ts';
-import {
-  ADMIN,
-  ALICE,
-  ALL_VERSIONS,
-  BOB,
-  CAROL,
-  makeRoom,
-  MOD,
-  type RoomSetup,
-  V10,
-  V11,
-  V12,
-} from './test-fixtures.ts';
+import { ADMIN, ALICE, ALL_VERSIONS, BOB, CAROL, makeRoom, MOD, type RoomSetup, V10, V11, V12 } from './test-fixtures.ts';
 
 /** A v9-like version, to show string levels are only accepted without integerPowerLevels. */
 const STRINGY: RoomVersion = { ...V10, id: 'stringy-test', integerPowerLevels: false };
@@ -88,9 +76,7 @@ describe('requiredPowerLevel', () => {
   });
   it('no power levels event: state 50, messages 0', () => {
     const none = currentPowerLevels(makeRoom(V11).lookup, V11);
-    expect([requiredPowerLevel('m.room.topic', true, none), requiredPowerLevel('m.room.message', false, none)]).toEqual(
-      [50, 0],
-    );
+    expect([requiredPowerLevel('m.room.topic', true, none), requiredPowerLevel('m.room.message', false, none)]).toEqual([50, 0]);
   });
 });
 

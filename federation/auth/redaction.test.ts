@@ -1,20 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Pdu } from '../events/pdu.ts';
 import { checkRedactionApplies, redactionTarget } from './redaction.ts';
-import {
-  ADMIN,
-  ALL_VERSIONS,
-  BOB,
-  CAROL,
-  DAVE,
-  MOD,
-  makeRoom,
-  type TestRoom,
-  V10,
-  V11,
-  V12,
-  expectResult,
-} from './test-fixtures.ts';
+import { ADMIN, ALL_VERSIONS, BOB, CAROL, DAVE, MOD, makeRoom, type TestRoom, V10, V11, V12, expectResult } from './test-fixtures.ts';
 
 const setup = {
   members: { [BOB]: 'join', [CAROL]: 'join', [DAVE]: 'join', [MOD]: 'join', [ADMIN]: 'join' },
@@ -122,18 +109,12 @@ describe('checkRedactionApplies (Handling redactions)', () => {
 
   it('v12: redacting the create event uses the room id it implies', () => {
     const room = makeRoom(V12, setup);
-    expectResult(
-      checkRedactionApplies(redaction(room, ADMIN, room.create.event_id), room.create, room.lookup, V12),
-      true,
-    );
+    expectResult(checkRedactionApplies(redaction(room, ADMIN, room.create.event_id), room.create, room.lookup, V12), true);
   });
 
   it('v12: a creator always has the redact level', () => {
     const room = makeRoom(V12, { ...setup, powerLevels: { users: {}, redact: 2 ** 53 - 1 } });
     const target = room.event({ type: 'm.room.message', sender: BOB, content: {} });
-    expectResult(
-      checkRedactionApplies(redaction(room, '@alice:a.example', target.event_id), target, room.lookup, V12),
-      true,
-    );
+    expectResult(checkRedactionApplies(redaction(room, '@alice:a.example', target.event_id), target, room.lookup, V12), true);
   });
 });

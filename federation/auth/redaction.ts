@@ -37,17 +37,11 @@ function roomOf(event: Pdu, version: RoomVersion): string | undefined {
  * 2. the redaction sender's domain matches the target sender's domain —
  * even if the sender could not have sent the target's event type.
  */
-export function checkRedactionApplies(
-  redaction: Pdu,
-  target: Pdu,
-  state: AuthStateLookup,
-  version: RoomVersion,
-): AuthResult {
+export function checkRedactionApplies(redaction: Pdu, target: Pdu, state: AuthStateLookup, version: RoomVersion): AuthResult {
   const targetId = redactionTarget(redaction, version);
   if (targetId === undefined) return deny('redaction has no redacts target');
   if (targetId !== target.event_id) return deny('redaction targets a different event');
-  if (roomOf(redaction, version) !== roomOf(target, version))
-    return deny('redaction and target are in different rooms');
+  if (roomOf(redaction, version) !== roomOf(target, version)) return deny('redaction and target are in different rooms');
 
   if (userPowerLevel(redaction.sender, state, version) >= currentPowerLevels(state, version).redact) return ALLOW;
   const domain = domainOf(redaction.sender);

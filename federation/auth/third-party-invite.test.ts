@@ -48,10 +48,7 @@ runAuthCases('rule 4.4.1: third-party invites', [
   { name: '4.4.1.7 allow: signed by public_key', setup: setup(), event: tpInvite(goodSigned), expect: true },
   {
     name: '4.4.1.7 allow: signed by a key in public_keys',
-    setup: setup(
-      {},
-      inviteState({ public_key: b64(otherKeys.publicKey), public_keys: [{ public_key: b64(idKeys.publicKey) }] }),
-    ),
+    setup: setup({}, inviteState({ public_key: b64(otherKeys.publicKey), public_keys: [{ public_key: b64(idKeys.publicKey) }] })),
     event: tpInvite(goodSigned),
     expect: true,
   },
@@ -149,9 +146,7 @@ describe('third-party invite helpers', () => {
   });
 
   it('collects public_key and public_keys entries', () => {
-    expect(
-      thirdPartyInvitePublicKeys({ public_key: 'a', public_keys: [{ public_key: 'b' }, { nope: 1 }, 'c'] }),
-    ).toEqual(['a', 'b']);
+    expect(thirdPartyInvitePublicKeys({ public_key: 'a', public_keys: [{ public_key: 'b' }, { nope: 1 }, 'c'] })).toEqual(['a', 'b']);
   });
 
   it('ignores the unsigned member when verifying', () => {

@@ -96,9 +96,7 @@ describe('canonicalJson: rejected values', () => {
 
 describe('canonicalJsonBytes', () => {
   it('encodes as UTF-8', () => {
-    expect(Array.from(canonicalJsonBytes({ a: '日' }))).toEqual([
-      0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xe6, 0x97, 0xa5, 0x22, 0x7d,
-    ]);
+    expect(Array.from(canonicalJsonBytes({ a: '日' }))).toEqual([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xe6, 0x97, 0xa5, 0x22, 0x7d]);
   });
 });
 

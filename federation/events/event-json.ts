@@ -13,8 +13,7 @@ import { omitKeys } from './json-object.ts';
  * A PDU that may not yet have been hashed, signed or given its id: what an
  * event builder produces. A complete `Pdu` is also a `PduDraft`.
  */
-export type PduDraft = Omit<Pdu, 'event_id' | 'hashes' | 'signatures'> &
-  Partial<Pick<Pdu, 'event_id' | 'hashes' | 'signatures'>>;
+export type PduDraft = Omit<Pdu, 'event_id' | 'hashes' | 'signatures'> & Partial<Pick<Pdu, 'event_id' | 'hashes' | 'signatures'>>;
 
 /** A PDU with its content hash in place: enough to compute its reference hash and id. */
 export type HashedPdu = PduDraft & Pick<Pdu, 'hashes'>;

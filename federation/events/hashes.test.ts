@@ -24,8 +24,7 @@ const V10 = version('10');
 const V11 = version('11');
 const V12 = version('12');
 
-const sha256Base64 = (text: string): string =>
-  createHash('sha256').update(text, 'utf8').digest('base64').replace(/=+$/, '');
+const sha256Base64 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('base64').replace(/=+$/, '');
 const sha256UrlSafe = (text: string): string => createHash('sha256').update(text, 'utf8').digest('base64url');
 
 describe('contentHashOfJson: spec appendix event signing vectors', () => {
@@ -139,8 +138,7 @@ describe('computeReferenceHash and computeEventId', () => {
       origin: 'example.org',
     };
     // Redacted by hand: content emptied; v10 keeps origin, v11 drops it.
-    const base =
-      '"auth_events":["$create","$pl","$member"],"content":{},"depth":7,"hashes":{"sha256":"Q29udGVudEhhc2g"},';
+    const base = '"auth_events":["$create","$pl","$member"],"content":{},"depth":7,"hashes":{"sha256":"Q29udGVudEhhc2g"},';
     const rest =
       '"origin_server_ts":1700000000000,"prev_events":["$prev"],"room_id":"!r:example.org","sender":"@alice:example.org","type":"m.room.message"}';
     const v10Json = `{${base}"origin":"example.org",${rest}`;

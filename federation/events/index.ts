@@ -29,10 +29,4 @@ export {
   roomIdFromCreateEvent,
 } from './hashes.ts';
 export { redactEvent, redactJson } from './redaction.ts';
-export {
-  addEventSignature,
-  hashAndSignEvent,
-  hashAndSignEventJson,
-  signEventJson,
-  verifyEventSignature,
-} from './sign-event.ts';
+export { addEventSignature, hashAndSignEvent, hashAndSignEventJson, signEventJson, verifyEventSignature } from './sign-event.ts';

@@ -115,13 +115,7 @@ const contentCases: ContentCase[] = [
     { join_rule: 'restricted', allow: joinRulesContent['allow'] ?? null },
   ],
   // m.room.power_levels
-  [
-    'power_levels drops invite and notifications in v10',
-    [V10],
-    'm.room.power_levels',
-    powerLevelsContent,
-    powerLevelsKeptV10,
-  ],
+  ['power_levels drops invite and notifications in v10', [V10], 'm.room.power_levels', powerLevelsContent, powerLevelsKeptV10],
   [
     'power_levels keeps invite but drops notifications in v11+',
     V11_UP,
@@ -139,13 +133,7 @@ const contentCases: ContentCase[] = [
   ],
   // m.room.redaction
   ['redaction drops content.redacts in v10', [V10], 'm.room.redaction', { redacts: '$x', reason: 'spam' }, {}],
-  [
-    'redaction keeps content.redacts in v11+',
-    V11_UP,
-    'm.room.redaction',
-    { redacts: '$x', reason: 'spam' },
-    { redacts: '$x' },
-  ],
+  ['redaction keeps content.redacts in v11+', V11_UP, 'm.room.redaction', { redacts: '$x', reason: 'spam' }, { redacts: '$x' }],
   // Everything else loses all content.
   ...[
     'm.room.message',
@@ -206,14 +194,7 @@ const everyTopLevelKey: JsonObject = {
 };
 
 describe('redactEvent: top-level keys', () => {
-  const {
-    unsigned: _u,
-    redacts: _r,
-    age_ts: _a,
-    user_id: _id,
-    'org.example.custom': _c,
-    ...keptV10
-  } = everyTopLevelKey;
+  const { unsigned: _u, redacts: _r, age_ts: _a, user_id: _id, 'org.example.custom': _c, ...keptV10 } = everyTopLevelKey;
   const { origin: _o, membership: _m, prev_state: _p, ...keptV11 } = keptV10;
   const cases: Array<[name: string, v: RoomVersion, expected: JsonObject]> = [
     ['v10 keeps origin, membership and prev_state', V10, keptV10],
@@ -227,11 +208,7 @@ describe('redactEvent: top-level keys', () => {
   const redactionCases: Array<[name: string, v: RoomVersion, expected: JsonObject]> = [
     // Before v11 `redacts` was top-level and unprotected, so redacting a redaction loses its target.
     ['v10 strips top-level redacts', V10, { type: 'm.room.redaction', content: {} }],
-    [
-      'v11 strips top-level redacts but keeps content.redacts',
-      V11,
-      { type: 'm.room.redaction', content: { redacts: '$x' } },
-    ],
+    ['v11 strips top-level redacts but keeps content.redacts', V11, { type: 'm.room.redaction', content: { redacts: '$x' } }],
   ];
   it.each(redactionCases)('%s', (_name, v, expected) => {
     expect(redactEvent({ type: 'm.room.redaction', redacts: '$x', content: { redacts: '$x' } }, v)).toEqual(expected);
@@ -240,21 +217,9 @@ describe('redactEvent: top-level keys', () => {
 
 describe('redactEvent: malformed and edge inputs', () => {
   const cases: Array<[name: string, input: JsonObject, expected: JsonObject]> = [
-    [
-      'absent content stays absent',
-      { type: 'm.room.message', sender: '@a:b' },
-      { type: 'm.room.message', sender: '@a:b' },
-    ],
-    [
-      'non-object content becomes {}',
-      { type: 'm.room.member', content: 'join' },
-      { type: 'm.room.member', content: {} },
-    ],
-    [
-      'array content becomes {}',
-      { type: 'm.room.member', content: ['membership'] },
-      { type: 'm.room.member', content: {} },
-    ],
+    ['absent content stays absent', { type: 'm.room.message', sender: '@a:b' }, { type: 'm.room.message', sender: '@a:b' }],
+    ['non-object content becomes {}', { type: 'm.room.member', content: 'join' }, { type: 'm.room.member', content: {} }],
+    ['array content becomes {}', { type: 'm.room.member', content: ['membership'] }, { type: 'm.room.member', content: {} }],
     ['null content becomes {}', { type: 'm.room.create', content: null }, { type: 'm.room.create', content: {} }],
     ['missing type strips all content', { content: { membership: 'join' } }, { content: {} }],
     ['non-string type strips all content', { type: 5, content: { membership: 'join' } }, { type: 5, content: {} }],

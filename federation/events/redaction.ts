@@ -42,10 +42,7 @@ const CONTENT_V10: ReadonlyMap<string, ContentRule> = new Map<string, ContentRul
   ['m.room.member', new Set(['membership', 'join_authorised_via_users_server'])],
   ['m.room.create', new Set(['creator'])],
   ['m.room.join_rules', new Set(['join_rule', 'allow'])],
-  [
-    'm.room.power_levels',
-    new Set(['ban', 'events', 'events_default', 'kick', 'redact', 'state_default', 'users', 'users_default']),
-  ],
+  ['m.room.power_levels', new Set(['ban', 'events', 'events_default', 'kick', 'redact', 'state_default', 'users', 'users_default'])],
   ['m.room.history_visibility', new Set(['history_visibility'])],
 ]);
 

@@ -5,13 +5,7 @@ import { decodeBase64 } from './base64.ts';
 import type { PduDraft } from './event-json.ts';
 import { checkContentHash, computeContentHash, computeEventId, roomIdFromCreateEvent } from './hashes.ts';
 import { redactEvent, redactJson } from './redaction.ts';
-import {
-  addEventSignature,
-  hashAndSignEvent,
-  hashAndSignEventJson,
-  signEventJson,
-  verifyEventSignature,
-} from './sign-event.ts';
+import { addEventSignature, hashAndSignEvent, hashAndSignEventJson, signEventJson, verifyEventSignature } from './sign-event.ts';
 import { verifyJsonSignature } from './signing.ts';
 import { generateSigningKey, publicKeyBase64, signingKeyFromSeed } from './signing-key.ts';
 

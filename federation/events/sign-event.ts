@@ -84,11 +84,6 @@ export function verifyEventSignature(
   return verifyJsonSignature(redactJson(pduWireJson(pdu), version), serverName, keyId, publicKeyBase64);
 }
 
-function signedRedactedSignatures(
-  pdu: PduDraft,
-  version: RoomVersion,
-  serverName: string,
-  key: SigningKey,
-): Signatures {
+function signedRedactedSignatures(pdu: PduDraft, version: RoomVersion, serverName: string, key: SigningKey): Signatures {
   return signEventJson(pduWireJson(pdu), version, serverName, key).signatures;
 }

@@ -6,14 +6,7 @@
  * identity towards other servers) to CommComms and back.
  */
 import { Base64Error, decodeBase64, encodeBase64 } from './base64.ts';
-import {
-  ED25519,
-  type SigningKey,
-  SigningKeyError,
-  isValidKeyVersion,
-  parseEd25519KeyId,
-  signingKeyFromSeed,
-} from './signing-key.ts';
+import { ED25519, type SigningKey, SigningKeyError, isValidKeyVersion, parseEd25519KeyId, signingKeyFromSeed } from './signing-key.ts';
 
 /** Parse every key in the file, in order. Blank lines are ignored; anything else malformed throws. */
 export function parseSigningKeyFile(text: string): SigningKey[] {
@@ -26,10 +19,8 @@ export function parseSigningKeyFile(text: string): SigningKey[] {
     const parts = line.split(/\s+/);
     if (parts.length !== 3) throw new SigningKeyError(`${where}: expected "ed25519 <version> <seed>"`);
     const [algorithm, version, seedText] = parts as [string, string, string];
-    if (algorithm !== ED25519)
-      throw new SigningKeyError(`${where}: unsupported algorithm ${JSON.stringify(algorithm)}`);
-    if (!isValidKeyVersion(version))
-      throw new SigningKeyError(`${where}: invalid key version ${JSON.stringify(version)}`);
+    if (algorithm !== ED25519) throw new SigningKeyError(`${where}: unsupported algorithm ${JSON.stringify(algorithm)}`);
+    if (!isValidKeyVersion(version)) throw new SigningKeyError(`${where}: invalid key version ${JSON.stringify(version)}`);
     let seed: Uint8Array;
     try {
       seed = decodeBase64(seedText);

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeBase64, encodeBase64 } from './base64.ts';
 import { signJson, verifyJsonSignature } from './signing.ts';
-import {
-  SigningKeyError,
-  generateSigningKey,
-  parseEd25519KeyId,
-  publicKeyBase64,
-  signingKeyFromSeed,
-} from './signing-key.ts';
+import { SigningKeyError, generateSigningKey, parseEd25519KeyId, publicKeyBase64, signingKeyFromSeed } from './signing-key.ts';
 import { parseSigningKeyFile, serialiseSigningKeyFile } from './signing-key-file.ts';
 
 // Spec appendix "Cryptographic Test Vectors".
@@ -97,22 +91,8 @@ describe('verifyJsonSignature', () => {
   const cases: Array<[name: string, obj: object, server: string, keyId: string, publicKey: string, ok: boolean]> = [
     ['valid', good, SERVER, KEY_ID, pub, true],
     ['unsigned data may change', { ...good, unsigned: { age: 1 } }, SERVER, KEY_ID, pub, true],
-    [
-      'other signatures may be added',
-      { ...good, signatures: { ...good.signatures, x: { 'ed25519:1': 'A' } } },
-      SERVER,
-      KEY_ID,
-      pub,
-      true,
-    ],
-    [
-      'padded signature accepted',
-      { ...good, signatures: { domain: { 'ed25519:1': `${sig}==` } } },
-      SERVER,
-      KEY_ID,
-      pub,
-      true,
-    ],
+    ['other signatures may be added', { ...good, signatures: { ...good.signatures, x: { 'ed25519:1': 'A' } } }, SERVER, KEY_ID, pub, true],
+    ['padded signature accepted', { ...good, signatures: { domain: { 'ed25519:1': `${sig}==` } } }, SERVER, KEY_ID, pub, true],
     ['tampered data', { ...good, two: 'Three' }, SERVER, KEY_ID, pub, false],
     ['added data', { ...good, three: 3 }, SERVER, KEY_ID, pub, false],
     ['wrong public key', good, SERVER, KEY_ID, publicKeyBase64(other), false],
@@ -123,14 +103,7 @@ describe('verifyJsonSignature', () => {
     ['signatures not an object', { one: 1, signatures: 'x' }, SERVER, KEY_ID, pub, false],
     ['signature not a string', { ...good, signatures: { domain: { 'ed25519:1': 5 } } }, SERVER, KEY_ID, pub, false],
     ['signature bad base64', { ...good, signatures: { domain: { 'ed25519:1': '!!!' } } }, SERVER, KEY_ID, pub, false],
-    [
-      'signature wrong length',
-      { ...good, signatures: { domain: { 'ed25519:1': 'AAAA' } } },
-      SERVER,
-      KEY_ID,
-      pub,
-      false,
-    ],
+    ['signature wrong length', { ...good, signatures: { domain: { 'ed25519:1': 'AAAA' } } }, SERVER, KEY_ID, pub, false],
     ['public key bad base64', good, SERVER, KEY_ID, '***', false],
     ['public key wrong length', good, SERVER, KEY_ID, 'AAAA', false],
     ['not canonical-JSON encodable', { ...good, f: 1.5 }, SERVER, KEY_ID, pub, false],
@@ -188,11 +161,7 @@ describe('signing key file', () => {
   const parseCases: Array<[name: string, text: string, keyIds: string[]]> = [
     ['single line', specLine, ['ed25519:1']],
     ['no trailing newline', specLine.trim(), ['ed25519:1']],
-    [
-      'padded seed, CRLF, blank lines and extra spaces',
-      `\r\n  ed25519   1  ${encodeBase64(SEED)}=  \r\n\n`,
-      ['ed25519:1'],
-    ],
+    ['padded seed, CRLF, blank lines and extra spaces', `\r\n  ed25519   1  ${encodeBase64(SEED)}=  \r\n\n`, ['ed25519:1']],
     ['several keys', `${specLine}ed25519 a_old ${encodeBase64(new Uint8Array(32))}\n`, ['ed25519:1', 'ed25519:a_old']],
     ['empty file', '', []],
   ];
@@ -205,9 +174,7 @@ describe('signing key file', () => {
   it('round-trips generated keys', () => {
     const keys = [generateSigningKey(), generateSigningKey()];
     const parsed = parseSigningKeyFile(serialiseSigningKeyFile(keys));
-    expect(parsed.map((k) => [k.keyId, encodeBase64(k.seed)])).toEqual(
-      keys.map((k) => [k.keyId, encodeBase64(k.seed)]),
-    );
+    expect(parsed.map((k) => [k.keyId, encodeBase64(k.seed)])).toEqual(keys.map((k) => [k.keyId, encodeBase64(k.seed)]));
   });
 
   const badFiles: Array<[name: string, text: string]> = [

@@ -25,11 +25,7 @@ const UNSIGNED_KEYS = ['signatures', 'unsigned'];
  * Throws `CanonicalJsonError` if the signed part is not canonical-JSON encodable,
  * and `SigningKeyError` if an existing `signatures` value is malformed.
  */
-export function signJson<T extends object>(
-  obj: T,
-  serverName: string,
-  key: SigningKey,
-): T & { signatures: Signatures } {
+export function signJson<T extends object>(obj: T, serverName: string, key: SigningKey): T & { signatures: Signatures } {
   const existing = asSignatures(getOwn(obj, 'signatures'));
   const signable = omitKeys(obj, UNSIGNED_KEYS);
   const signature = encodeBase64(nacl.sign.detached(canonicalJsonBytes(signable), key.secretKey));

@@ -11,11 +11,7 @@ import type { AuthChainOf, FetchEvent } from './types.ts';
  * event reachable through `auth_events` links). A starting event is only
  * included if another starting event reaches it.
  */
-export function authChainUnion(
-  eventIds: Iterable<string>,
-  fetchEvent: FetchEvent,
-  authChainOf?: AuthChainOf,
-): Set<string> {
+export function authChainUnion(eventIds: Iterable<string>, fetchEvent: FetchEvent, authChainOf?: AuthChainOf): Set<string> {
   const chain = new Set<string>();
   if (authChainOf) {
     for (const id of eventIds) for (const a of authChainOf(id)) chain.add(a);
@@ -54,11 +50,7 @@ export function authChain(eventId: string, fetchEvent: FetchEvent): Set<string> 
  * documented auth-chain-difference algorithm counts the state events as
  * reachable from their own set), so we follow it for convergence.
  */
-export function fullAuthChain(
-  stateEventIds: Iterable<string>,
-  fetchEvent: FetchEvent,
-  authChainOf?: AuthChainOf,
-): Set<string> {
+export function fullAuthChain(stateEventIds: Iterable<string>, fetchEvent: FetchEvent, authChainOf?: AuthChainOf): Set<string> {
   const ids = [...stateEventIds];
   const chain = authChainUnion(ids, fetchEvent, authChainOf);
   for (const id of ids) chain.add(id);

@@ -1,14 +1,6 @@
 /** State resolution v2 / v2.1: public API. */
 export { resolveState, fullConflictedSet } from './state-res-v2.ts';
-export type {
-  AuthCheck,
-  AuthChainOf,
-  AuthResult,
-  AuthStateLookup,
-  FetchEvent,
-  ResolveStateOptions,
-  SenderPowerLevel,
-} from './types.ts';
+export type { AuthCheck, AuthChainOf, AuthResult, AuthStateLookup, FetchEvent, ResolveStateOptions, SenderPowerLevel } from './types.ts';
 export { authChain, authChainUnion, authDifference, conflictedStateSubgraph, fullAuthChain } from './auth-chain.ts';
 export {
   comparePowerOrder,

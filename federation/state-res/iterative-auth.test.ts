@@ -74,9 +74,7 @@ describe('authStateFor', () => {
 
   it('v11: does not derive the create event from the room id', () => {
     const t = pdu({ id: 'T', type: 'm.room.topic', sender: ALICE, state_key: '', room_id: '!CREATE', auth_events: [] });
-    expect(
-      authStateFor(t, new Map(), { ...ctx, fetchEvent: fetcherOf([create, t]) })('m.room.create', ''),
-    ).toBeUndefined();
+    expect(authStateFor(t, new Map(), { ...ctx, fetchEvent: fetcherOf([create, t]) })('m.room.create', '')).toBeUndefined();
   });
 });
 

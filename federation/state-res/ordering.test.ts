@@ -67,9 +67,7 @@ describe('reverseTopologicalPowerOrder', () => {
     );
     const power = new Map(specs.map(([name, , p]) => [`$${name}`, p]));
     const ids = (subset ?? specs.map(([name]) => name)).map((n) => `$${n}`);
-    return reverseTopologicalPowerOrder(ids, fetcherOf(events), (e: Pdu) => power.get(e.event_id) ?? 0).map((id) =>
-      id.slice(1),
-    );
+    return reverseTopologicalPowerOrder(ids, fetcherOf(events), (e: Pdu) => power.get(e.event_id) ?? 0).map((id) => id.slice(1));
   };
 
   it.each<{ name: string; specs: Spec[]; subset?: string[]; want: string[] }>([

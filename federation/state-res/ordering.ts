@@ -148,11 +148,7 @@ export function compareMainlineOrder(x: MainlineSortKey, y: MainlineSortKey): nu
  * every position is Infinity, and the order falls back to timestamp then id.
  * Ids that cannot be fetched are dropped.
  */
-export function mainlineOrder(
-  eventIds: Iterable<string>,
-  powerLevelsEventId: string | undefined,
-  fetchEvent: FetchEvent,
-): string[] {
+export function mainlineOrder(eventIds: Iterable<string>, powerLevelsEventId: string | undefined, fetchEvent: FetchEvent): string[] {
   const positions = new Map<string, number>();
   if (powerLevelsEventId !== undefined) {
     mainline(powerLevelsEventId, fetchEvent).forEach((id, i) => positions.set(id, i));

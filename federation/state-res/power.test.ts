@@ -4,10 +4,8 @@ import { isPowerEvent } from './events.ts';
 import { senderPowerLevelFromAuthEvents, userPowerLevel } from './power.ts';
 import { ALICE, BOB, CHARLIE, fetcherOf, pdu, version } from './test-fixtures.ts';
 
-const create = (content: JsonObject, sender = ALICE): Pdu =>
-  pdu({ id: 'CREATE', type: 'm.room.create', sender, state_key: '', content });
-const pl = (content: JsonObject): Pdu =>
-  pdu({ id: 'PL', type: 'm.room.power_levels', sender: ALICE, state_key: '', content });
+const create = (content: JsonObject, sender = ALICE): Pdu => pdu({ id: 'CREATE', type: 'm.room.create', sender, state_key: '', content });
+const pl = (content: JsonObject): Pdu => pdu({ id: 'PL', type: 'm.room.power_levels', sender: ALICE, state_key: '', content });
 
 describe('userPowerLevel', () => {
   it.each([

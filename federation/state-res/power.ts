@@ -41,28 +41,17 @@ function legacyCreator(create: Pdu, version: RoomVersion): string | undefined {
  * Otherwise `users[userId]`, else `users_default`, else 0; with no power
  * levels event, the creator has 100 and everyone else 0.
  */
-export function userPowerLevel(
-  userId: string,
-  powerLevels: Pdu | undefined,
-  create: Pdu | undefined,
-  version: RoomVersion,
-): number {
+export function userPowerLevel(userId: string, powerLevels: Pdu | undefined, create: Pdu | undefined, version: RoomVersion): number {
   if (version.privilegedCreators && create && roomCreators(create).has(userId)) return Infinity;
   if (!powerLevels) {
     return create && legacyCreator(create, version) === userId ? CREATOR_LEVEL_WITHOUT_POWER_LEVELS : 0;
   }
   const users = powerLevels.content['users'];
-  const explicit =
-    typeof users === 'object' && users !== null && !Array.isArray(users) ? integer(users[userId]) : undefined;
+  const explicit = typeof users === 'object' && users !== null && !Array.isArray(users) ? integer(users[userId]) : undefined;
   return explicit ?? integer(powerLevels.content['users_default']) ?? 0;
 }
 
 /** Default `SenderPowerLevel`: reads the power levels (and create) event cited by the event. */
 export function senderPowerLevelFromAuthEvents(event: Pdu, fetchEvent: FetchEvent, version: RoomVersion): number {
-  return userPowerLevel(
-    event.sender,
-    powerLevelsAuthEvent(event, fetchEvent),
-    createEventFor(event, fetchEvent, version),
-    version,
-  );
+  return userPowerLevel(event.sender, powerLevelsAuthEvent(event, fetchEvent), createEventFor(event, fetchEvent, version), version);
 }

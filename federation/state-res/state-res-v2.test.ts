@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { stateKey, type StateMap } from '../events/pdu.ts';
 import { fullConflictedSet, resolveState } from './state-res-v2.ts';
-import {
-  ALICE,
-  BOB,
-  CHARLIE,
-  ELLA,
-  RoomGraph,
-  fakeAuth,
-  member,
-  powerLevels,
-  topic,
-  version,
-} from './test-fixtures.ts';
+import { ALICE, BOB, CHARLIE, ELLA, RoomGraph, fakeAuth, member, powerLevels, topic, version } from './test-fixtures.ts';
 import type { AuthCheck } from './types.ts';
 
 const PL = 'm.room.power_levels|';

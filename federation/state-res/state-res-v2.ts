@@ -70,9 +70,7 @@ export function resolveState(
   for (const id of authChainUnion(powerEvents, fetchEvent, options.authChainOf)) {
     if (full.has(id)) selected.add(id);
   }
-  const sortedPower = reverseTopologicalPowerOrder(selected, fetchEvent, (event) =>
-    powerOf(event, fetchEvent, version),
-  );
+  const sortedPower = reverseTopologicalPowerOrder(selected, fetchEvent, (event) => powerOf(event, fetchEvent, version));
 
   // Step 2: iterative auth checks over that list, starting from the
   // unconflicted state map (v2) or from an empty state map (v2.1, v12 change 1).

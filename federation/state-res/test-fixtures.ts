@@ -109,10 +109,7 @@ export const fakeAuth: AuthCheck = (event, authState, v) => {
 
   if (membership(event.sender) !== 'join') return deny('sender not joined');
   const events = pl?.content['events'] as JsonObject | undefined;
-  const required = int(
-    events?.[event.type],
-    event.state_key === undefined ? plLevel('events_default', 0) : plLevel('state_default', 50),
-  );
+  const required = int(events?.[event.type], event.state_key === undefined ? plLevel('events_default', 0) : plLevel('state_default', 50));
   if (senderLevel < required) return deny('below required power level');
 
   if (event.type === 'm.room.power_levels' && pl) {
@@ -221,9 +218,7 @@ export class RoomGraph {
     g.add('CREATE', { type: 'm.room.create', sender: ALICE, stateKey: '', content: createContent }, []);
     g.add('IMA', member(ALICE, ALICE, 'join'), ['CREATE']);
     g.add('IPOWER', { type: 'm.room.power_levels', sender: ALICE, stateKey: '', content: g.powerLevels({}) }, ['IMA']);
-    g.add('IJR', { type: 'm.room.join_rules', sender: ALICE, stateKey: '', content: { join_rule: 'public' } }, [
-      'IPOWER',
-    ]);
+    g.add('IJR', { type: 'm.room.join_rules', sender: ALICE, stateKey: '', content: { join_rule: 'public' } }, ['IPOWER']);
     g.add('IMB', member(BOB, BOB, 'join'), ['IJR']);
     g.add('IMC', member(CHARLIE, CHARLIE, 'join'), ['IMB']);
     g.add('IMZ', member(ZARA, ZARA, 'join'), ['IMC']);

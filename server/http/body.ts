@@ -54,7 +54,9 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.inf
   const issue = result.error.issues[0];
   const path = issue?.path.join('.') || 'body';
   // A required key that is absent is M_MISSING_PARAM; anything else malformed is M_BAD_JSON.
-  if (issue?.code === 'invalid_type' && valueAt(value, issue.path) === undefined) {
+  // (zod reports an absent enum as invalid_value, an absent union member as invalid_union.)
+  const absentable = issue?.code === 'invalid_type' || issue?.code === 'invalid_value' || issue?.code === 'invalid_union';
+  if (absentable && valueAt(value, issue.path) === undefined) {
     throw new MatrixError(400, 'M_MISSING_PARAM', `Missing parameter: ${path}`);
   }
   throw new MatrixError(400, 'M_BAD_JSON', `Invalid parameter ${path}: ${issue?.message ?? 'invalid'}`);

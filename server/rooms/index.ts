@@ -9,8 +9,19 @@ import type { Notifier } from '../sync/notifier.ts';
 import type { SyncSources } from '../sync/service/sources.ts';
 import type { Typing } from '../sync/typing.ts';
 import { createAndMembershipRoutes } from './routes/create-and-membership.ts';
+import { ephemeralRoutes } from './routes/ephemeral.ts';
 import { eventRoutes } from './routes/events.ts';
+import { directoryRoutes } from './routes/directory.ts';
+import { relationRoutes } from './routes/relations.ts';
+import { upgradeRoutes } from './routes/upgrade.ts';
+import { createPublicRooms } from './service/public-rooms.ts';
+import { createRelations } from './service/relations.ts';
+import { createRoomAliases } from './service/room-aliases.ts';
+import { createRoomUpgrader } from './service/room-upgrade.ts';
+import { optionalAuth } from '../http/auth.ts';
+import { tagsAndReportsRoutes } from './routes/tags-and-reports.ts';
 import { createRoomCreator } from './service/create-room.ts';
+import { createEphemeral } from './service/ephemeral.ts';
 import { createEventSerializer } from './service/event-serializer.ts';
 import { createEventWriter } from './service/event-writer.ts';
 import { createMembership } from './service/membership.ts';
@@ -18,12 +29,15 @@ import { createRoomAccess } from './service/room-access.ts';
 import { createRoomLocks } from './service/room-lock.ts';
 import { createRoomReads } from './service/room-reads.ts';
 import { createRoomState } from './service/room-state.ts';
+import { createReports } from './service/reports.ts';
 import { createRoomWrites } from './service/room-writes.ts';
+import { createTags } from './service/tags.ts';
 import { createVisibility } from './service/visibility.ts';
 import { roomEventsBetween, roomsWithEventsSince } from './storage/events.ts';
 import { forgottenRooms } from './storage/forgotten.ts';
 import { countUnread, readUpTo, receiptsSince } from './storage/receipts.ts';
 import { membershipsOf } from './storage/rooms.ts';
+import { shareARoom, usersSharingRoomWith } from './storage/shared-rooms.ts';
 
 export interface RoomsDeps {
   sql: Sql;
@@ -40,15 +54,45 @@ export function createRooms({ sql, config, signingKey, notifier, typing, rateLim
   const roomState = createRoomState();
   const visibility = createVisibility(roomState);
   const serializer = createEventSerializer(roomState);
-  const writer = createEventWriter({ sql, serverName: config.server_name, signingKey, roomState, notifier, withRoomLock: createRoomLocks() });
+  const writer = createEventWriter({
+    sql,
+    serverName: config.server_name,
+    signingKey,
+    roomState,
+    notifier,
+    withRoomLock: createRoomLocks(),
+  });
   const profileOf = (userId: string) => accounts.userData.getProfile(userId).catch(() => ({}));
   const membership = createMembership({ sql, writer, roomState, profileOf });
   const createRoom = createRoomCreator({ sql, config, writer, profileOf });
   const writes = createRoomWrites({ sql, writer, membership });
   const viewRoom = createRoomAccess(sql, roomState, visibility);
-  const reads = createRoomReads({ sql, roomState, visibility, serializer, viewRoom, ignoredBy: (u) => accounts.userData.ignoredUsers(sql, u) });
+  const reads = createRoomReads({
+    sql,
+    roomState,
+    visibility,
+    serializer,
+    viewRoom,
+    ignoredBy: (u) => accounts.userData.ignoredUsers(sql, u),
+  });
+  const relations = createRelations({
+    sql,
+    roomState,
+    visibility,
+    serializer,
+    viewRoom,
+    ignoredBy: (u) => accounts.userData.ignoredUsers(sql, u),
+  });
+  const aliases = createRoomAliases({ sql, serverName: config.server_name, writer, membership });
+  const publicRooms = createPublicRooms({ sql, membership });
+  const upgrader = createRoomUpgrader({ sql, serverName: config.server_name, writer, membership, profileOf });
+  const { findAccountData, updateAccountData } = accounts.userData;
+  const ephemeral = createEphemeral({ sql, notifier, typing, roomState, visibility, updateAccountData });
+  const tags = createTags({ sql, findAccountData, updateAccountData });
+  const reports = createReports({ sql, roomState, visibility });
 
-  const syncSources: SyncSources = {
+  // Push rules and presence come from their own components (see main.ts).
+  const syncSources: Omit<SyncSources, 'pushRulesSince' | 'presenceSince'> = {
     memberships: membershipsOf,
     forgotten: forgottenRooms,
     loadEvent: roomState.loadEvent,
@@ -73,13 +117,16 @@ export function createRooms({ sql, config, signingKey, notifier, typing, rateLim
       const { state } = await membership.currentState(roomId);
       const current = state.get('m.room.member', userId)?.content ?? {};
       const { displayname: _d, avatar_url: _a, ...rest } = current;
-      await writer.send({ roomId, type: 'm.room.member', stateKey: userId, sender: userId, content: { ...rest, membership: 'join', ...profile } }).catch(() => {});
+      await writer
+        .send({ roomId, type: 'm.room.member', stateKey: userId, sender: userId, content: { ...rest, membership: 'join', ...profile } })
+        .catch(() => {});
     }
   });
   // A deactivated account leaves every room.
   accounts.hooks.onDeactivate.push(async (userId) => {
     for (const m of await membershipsOf(sql, userId)) {
-      if (m.membership === 'join' || m.membership === 'invite' || m.membership === 'knock') await membership.leave(userId, m.room_id).catch(() => {});
+      if (m.membership === 'join' || m.membership === 'invite' || m.membership === 'knock')
+        await membership.leave(userId, m.room_id).catch(() => {});
     }
   });
 
@@ -88,10 +135,24 @@ export function createRooms({ sql, config, signingKey, notifier, typing, rateLim
     membership,
     writer,
     reads,
+    /** For presence: who shares a joined room with a user, and whether two users do. */
+    usersSharingRoomWith,
+    shareARoom,
     mount(app: Hono<AppEnv>): void {
       const deps = { config, auth: accounts.auth, rateLimiter, createRoom, membership, writes, reads };
       createAndMembershipRoutes(app, deps);
       eventRoutes(app, deps);
+      relationRoutes(app, { auth: accounts.auth, relations });
+      directoryRoutes(app, {
+        serverName: config.server_name,
+        auth: accounts.auth,
+        optionalAuth: optionalAuth(accounts.authenticator),
+        aliases,
+        publicRooms,
+      });
+      upgradeRoutes(app, { auth: accounts.auth, upgrader });
+      ephemeralRoutes(app, { auth: accounts.auth, ephemeral });
+      tagsAndReportsRoutes(app, { auth: accounts.auth, tags, reports });
     },
   };
 }

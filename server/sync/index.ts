@@ -3,7 +3,7 @@ import type { Accounts } from '../accounts/index.ts';
 import type { Sql } from '../db/database.ts';
 import type { AppEnv } from '../http/hono-env.ts';
 import type { Notifier } from './notifier.ts';
-import { syncRoutes } from './routes/sync.ts';
+import { syncRoutes, type SyncRouteDeps } from './routes/sync.ts';
 import type { SyncSources } from './service/sources.ts';
 import { createSync } from './service/sync.ts';
 
@@ -18,14 +18,16 @@ export interface SyncComponentDeps {
   accounts: Accounts;
   /** Aborted at shutdown: long-polls answer at once instead of holding the server open. */
   shutdown: AbortSignal;
+  /** Presence's hook for /sync's set_presence. */
+  syncing?: SyncRouteDeps['syncing'];
 }
 
-export function createSyncComponent({ sql, notifier, sources, accounts, shutdown }: SyncComponentDeps) {
+export function createSyncComponent({ sql, notifier, sources, accounts, shutdown, syncing }: SyncComponentDeps) {
   const sync = createSync({ sql, notifier, sources });
   const auth: MiddlewareHandler<AppEnv> = accounts.auth;
   return {
     mount(app: Hono<AppEnv>): void {
-      syncRoutes(app, { auth, sync, getFilter: accounts.userData.getFilter, shutdown });
+      syncRoutes(app, { auth, sync, getFilter: accounts.userData.getFilter, shutdown, ...(syncing ? { syncing } : {}) });
     },
   };
 }

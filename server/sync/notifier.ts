@@ -47,9 +47,24 @@ export interface NotifierOptions {
   publish?: (change: Change) => void;
 }
 
+/** How many delivered changes are remembered for waiters that register late. */
+const RECENT_CHANGES = 1024;
+
 export function createNotifier(start: StreamPoint, opts: NotifierOptions = {}): Notifier {
   const current: StreamPoint = { ...start };
   const pending = new Set<Pending>();
+  // A /sync takes its `since` point, computes (finding nothing), then waits: a change
+  // delivered in between must still wake it. Recent changes are kept for that check;
+  // `forgotten` is the newest point among those dropped from the window.
+  const recent: Change[] = [];
+  const forgotten: StreamPoint = { ...start };
+
+  const movedPast = (c: Change | StreamPoint, since: StreamPoint) => (c.pos ?? 0) > since.pos || (c.typing ?? 0) > since.typing;
+
+  function missed(waiter: Waiter, since: StreamPoint): boolean {
+    if (movedPast(forgotten, since)) return true;
+    return recent.some((c) => movedPast(c, since) && concerns(waiter, c));
+  }
 
   function concerns(w: Waiter, c: Change): boolean {
     if (c.userIds?.includes(w.userId)) return true;
@@ -59,6 +74,12 @@ export function createNotifier(start: StreamPoint, opts: NotifierOptions = {}): 
   function deliver(change: Change): void {
     if (change.pos !== undefined && change.pos > current.pos) current.pos = change.pos;
     if (change.typing !== undefined && change.typing > current.typing) current.typing = change.typing;
+    recent.push(change);
+    if (recent.length > RECENT_CHANGES) {
+      const old = recent.shift()!;
+      if (old.pos !== undefined && old.pos > forgotten.pos) forgotten.pos = old.pos;
+      if (old.typing !== undefined && old.typing > forgotten.typing) forgotten.typing = old.typing;
+    }
     for (const p of pending) {
       const moved = (change.pos ?? 0) > p.since.pos || (change.typing ?? 0) > p.since.typing;
       if (moved && concerns(p.waiter, change)) p.done();
@@ -74,6 +95,7 @@ export function createNotifier(start: StreamPoint, opts: NotifierOptions = {}): 
       opts.publish?.(change);
     },
     wait(waiter, since, timeoutMs, signal) {
+      if (missed(waiter, since)) return Promise.resolve();
       return new Promise<void>((resolve) => {
         const entry: Pending = {
           waiter,

@@ -41,9 +41,12 @@ export class ApiClient {
   }
 
   get = <T = Record<string, any>>(path: string, opts?: { token?: string | null }) => this.request<T>('GET', path, undefined, opts);
-  post = <T = Record<string, any>>(path: string, body?: unknown, opts?: { token?: string | null }) => this.request<T>('POST', path, body ?? {}, opts);
-  put = <T = Record<string, any>>(path: string, body?: unknown, opts?: { token?: string | null }) => this.request<T>('PUT', path, body ?? {}, opts);
-  delete = <T = Record<string, any>>(path: string, body?: unknown, opts?: { token?: string | null }) => this.request<T>('DELETE', path, body, opts);
+  post = <T = Record<string, any>>(path: string, body?: unknown, opts?: { token?: string | null }) =>
+    this.request<T>('POST', path, body ?? {}, opts);
+  put = <T = Record<string, any>>(path: string, body?: unknown, opts?: { token?: string | null }) =>
+    this.request<T>('PUT', path, body ?? {}, opts);
+  delete = <T = Record<string, any>>(path: string, body?: unknown, opts?: { token?: string | null }) =>
+    this.request<T>('DELETE', path, body, opts);
 }
 
 export interface TestUser {
@@ -70,7 +73,13 @@ export async function registerUser(baseUrl: string, localpart: string, password 
 }
 
 /** Shared-secret admin registration, the way Synapse's register_new_matrix_user does it. */
-export async function adminRegister(baseUrl: string, localpart: string, password: string, admin = false, secret = SHARED_SECRET): Promise<Reply> {
+export async function adminRegister(
+  baseUrl: string,
+  localpart: string,
+  password: string,
+  admin = false,
+  secret = SHARED_SECRET,
+): Promise<Reply> {
   const client = new ApiClient(baseUrl);
   const { body } = await client.get('/_synapse/admin/v1/register');
   const mac = createHmac('sha1', secret)

@@ -1,6 +1,8 @@
-import { cpSync, mkdirSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { cpSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import { openDatabase } from '../../server/db/database.ts';
 import { migrate, readMigrations } from '../../server/db/migrate.ts';
@@ -8,19 +10,47 @@ import { MIGRATIONS_DIR } from '../../server/main.ts';
 
 /**
  * initdb inside PGlite takes seconds; tests copy an initialised, migrated data
- * directory made once per run instead (vitest globalSetup).
+ * directory made once (vitest globalSetup) instead.
+ *
+ * Several test runs may share this machine's tmpdir at once (developers, CI), so a
+ * template is never opened again once made: its name carries a hash of the
+ * migrations and of the PGlite version, it is built under a private name and
+ * renamed into place whole, and a run that finds it ready only copies it.
  */
-export const TEMPLATE_DIR = join(tmpdir(), `commcomms-pglite-template-${process.env.COMMCOMMS_TEMPLATE_ID ?? 'default'}`);
+function templateKey(): string {
+  const h = createHash('sha256');
+  // The package does not export its package.json: read it beside its entry point.
+  let dir = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  h.update(readFileSync(join(dir, 'package.json')));
+  for (const m of readMigrations(MIGRATIONS_DIR)) h.update(`${m.version} ${m.name}\n${m.up}\n${m.down}\n`);
+  return h.digest('hex').slice(0, 16);
+}
+
+export const TEMPLATE_DIR = join(tmpdir(), `commcomms-pglite-template-${templateKey()}`);
+const READY = join(TEMPLATE_DIR, 'ready');
 
 export default async function setup(): Promise<void> {
-  // An existing template is reused and migrated forward, so only the first run pays for initdb.
-  mkdirSync(TEMPLATE_DIR, { recursive: true });
+  if (existsSync(READY)) return;
+  const building = `${TEMPLATE_DIR}.building-${process.pid}-${randomBytes(4).toString('hex')}`;
   const log = pino({ level: 'silent' });
-  const db = await openDatabase({ url: null, maxConnections: 1, dataDir: TEMPLATE_DIR, log });
   try {
-    await migrate(db.sql, readMigrations(MIGRATIONS_DIR), log);
+    const db = await openDatabase({ url: null, maxConnections: 1, dataDir: building, log });
+    try {
+      await migrate(db.sql, readMigrations(MIGRATIONS_DIR), log);
+    } finally {
+      await db.close();
+    }
+    // The marker goes in before the rename, so a visible template is always complete.
+    writeFileSync(join(building, 'ready'), new Date().toISOString());
+    try {
+      renameSync(building, TEMPLATE_DIR);
+    } catch (err) {
+      // Another run renamed its template into place first: use that one.
+      if (!existsSync(READY)) throw err;
+    }
   } finally {
-    await db.close();
+    rmSync(building, { recursive: true, force: true });
   }
 }
 

@@ -12,7 +12,10 @@ const createRoomBody = z.object({
   visibility: z.enum(['public', 'private']).optional(),
   room_version: z.string().optional(),
   creation_content: json.optional(),
-  initial_state: z.array(z.object({ type: z.string().min(1), state_key: z.string().optional(), content: json })).max(100).optional(),
+  initial_state: z
+    .array(z.object({ type: z.string().min(1), state_key: z.string().optional(), content: json }))
+    .max(100)
+    .optional(),
   name: z.string().max(255).optional(),
   topic: z.string().max(4096).optional(),
   invite: z.array(z.string()).max(500).optional(),

@@ -24,14 +24,24 @@ export function eventRoutes(app: Hono<AppEnv>, { auth, writes, reads, rateLimite
 
   const putState = async (c: Context<AppEnv>) => {
     const content = await readJsonObject(c);
-    const eventId = await writes.setState(c.get('requester'), roomIdParam(c), c.req.param('eventType') ?? '', c.req.param('stateKey') ?? '', content as JsonObject);
+    const eventId = await writes.setState(
+      c.get('requester'),
+      roomIdParam(c),
+      c.req.param('eventType') ?? '',
+      c.req.param('stateKey') ?? '',
+      content as JsonObject,
+    );
     return c.json({ event_id: eventId });
   };
   const getState = async (c: Context<AppEnv>) => {
     const ev = await reads.stateEvent(viewer(c), roomIdParam(c), c.req.param('eventType') ?? '', c.req.param('stateKey') ?? '');
     return c.json(c.req.query('format') === 'event' ? ev : ev.content);
   };
-  for (const path of ['/_matrix/client/v3/rooms/:roomId/state/:eventType/:stateKey', '/_matrix/client/v3/rooms/:roomId/state/:eventType', '/_matrix/client/v3/rooms/:roomId/state/:eventType/']) {
+  for (const path of [
+    '/_matrix/client/v3/rooms/:roomId/state/:eventType/:stateKey',
+    '/_matrix/client/v3/rooms/:roomId/state/:eventType',
+    '/_matrix/client/v3/rooms/:roomId/state/:eventType/',
+  ]) {
     app.put(path, auth, putState);
     app.get(path, auth, getState);
   }
@@ -62,7 +72,9 @@ export function eventRoutes(app: Hono<AppEnv>, { auth, writes, reads, rateLimite
     c.json(await reads.context(viewer(c), roomIdParam(c), c.req.param('eventId'), intQuery(c, 'limit', 10, 1000), filterQuery(c))),
   );
 
-  app.get('/_matrix/client/v3/rooms/:roomId/event/:eventId', auth, async (c) => c.json(await reads.event(viewer(c), roomIdParam(c), c.req.param('eventId'))));
+  app.get('/_matrix/client/v3/rooms/:roomId/event/:eventId', auth, async (c) =>
+    c.json(await reads.event(viewer(c), roomIdParam(c), c.req.param('eventId'))),
+  );
 
   app.get('/_matrix/client/v3/rooms/:roomId/members', auth, async (c) => {
     const membership = c.req.query('membership');
@@ -74,7 +86,11 @@ export function eventRoutes(app: Hono<AppEnv>, { auth, writes, reads, rateLimite
     return c.json({ chunk: await reads.members(viewer(c), roomIdParam(c), { at: c.req.query('at'), membership, notMembership }) });
   });
 
-  app.get('/_matrix/client/v3/rooms/:roomId/joined_members', auth, async (c) => c.json({ joined: await reads.joinedMembers(viewer(c), roomIdParam(c)) }));
+  app.get('/_matrix/client/v3/rooms/:roomId/joined_members', auth, async (c) =>
+    c.json({ joined: await reads.joinedMembers(viewer(c), roomIdParam(c)) }),
+  );
 
-  app.get('/_matrix/client/v3/joined_rooms', auth, async (c) => c.json({ joined_rooms: await reads.joinedRooms(c.get('requester').userId) }));
+  app.get('/_matrix/client/v3/joined_rooms', auth, async (c) =>
+    c.json({ joined_rooms: await reads.joinedRooms(c.get('requester').userId) }),
+  );
 }

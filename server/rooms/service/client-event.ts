@@ -44,7 +44,8 @@ export function toClientEvent(e: StoredEvent, ctx: SerializeContext): ClientEven
   const relations = e.redactedBy ? undefined : ctx.relations?.(p.event_id);
   if (relations && Object.keys(relations).length > 0) unsigned['m.relations'] = relations;
 
-  const redacts = p.type === 'm.room.redaction' ? (p.redacts ?? (typeof p.content.redacts === 'string' ? p.content.redacts : undefined)) : undefined;
+  const redacts =
+    p.type === 'm.room.redaction' ? (p.redacts ?? (typeof p.content.redacts === 'string' ? p.content.redacts : undefined)) : undefined;
   return {
     event_id: p.event_id,
     room_id: e.roomId,

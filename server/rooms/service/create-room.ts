@@ -102,21 +102,33 @@ export function createRoomCreator({ sql, config, writer, profileOf }: CreateRoom
       state('m.room.topic', { topic: req.topic, 'm.topic': [{ body: req.topic, mimetype: 'text/plain' }] });
     }
     for (const u of invites) {
-      events.push({ type: 'm.room.member', stateKey: u, sender: creator, content: { membership: 'invite', ...(req.is_direct ? { is_direct: true } : {}) } });
+      events.push({
+        type: 'm.room.member',
+        stateKey: u,
+        sender: creator,
+        content: { membership: 'invite', ...(req.is_direct ? { is_direct: true } : {}) },
+      });
     }
 
     const roomIdForOld = `!${randomId(18, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz')}:${config.server_name}`;
-    const { roomId } = await writer.createRoom(
-      creator,
-      version,
-      createContent,
-      roomIdForOld,
-      { isPublic: req.visibility === 'public', roomType },
-      events,
-      async (tx, id) => {
-        if (alias && !(await insertAlias(tx, alias, id, creator))) throw new MatrixError(400, 'M_ROOM_IN_USE', 'Room alias already taken');
-      },
-    );
+    const { roomId } = await writer
+      .createRoom(
+        creator,
+        version,
+        createContent,
+        roomIdForOld,
+        { isPublic: req.visibility === 'public', roomType },
+        events,
+        async (tx, id) => {
+          if (alias && !(await insertAlias(tx, alias, id, creator)))
+            throw new MatrixError(400, 'M_ROOM_IN_USE', 'Room alias already taken');
+        },
+      )
+      .catch((err: unknown) => {
+        // Every initial event is the creator's: one the auth rules refuse means the request asked for invalid state.
+        if (err instanceof MatrixError && err.errcode === 'M_FORBIDDEN') throw new MatrixError(400, 'M_INVALID_ROOM_STATE', err.message);
+        throw err;
+      });
     return roomId;
   };
 }

@@ -17,7 +17,12 @@ export interface EventSelector {
 /** `*` matches any run of characters, as the spec's filter types allow. */
 function typeMatches(pattern: string, type: string): boolean {
   if (!pattern.includes('*')) return pattern === type;
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return re.test(type);
 }
 

@@ -8,7 +8,15 @@ import { nextStreamPosition } from '../../db/stream.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
 import type { Change, Notifier } from '../../sync/notifier.ts';
 import { insertEvent, setRedacted, type StoredEvent } from '../storage/events.ts';
-import { getForwardExtremities, getRoom, getTxnEvent, insertRoom, insertTxn, setForwardExtremities, upsertCurrentState } from '../storage/rooms.ts';
+import {
+  getForwardExtremities,
+  getRoom,
+  getTxnEvent,
+  insertRoom,
+  insertTxn,
+  setForwardExtremities,
+  upsertCurrentState,
+} from '../storage/rooms.ts';
 import { unforgetRoom } from '../storage/forgotten.ts';
 import { createStateGroup, loadStateGroup, stateGroupChainLen } from '../storage/state.ts';
 import type { RoomLocks } from './room-lock.ts';
@@ -22,7 +30,12 @@ export interface NewEvent {
   sender: string;
   /** v10 puts `redacts` at the top level; v11+ in content. Give it here for either. */
   redacts?: string;
-  txn?: { deviceId: string; txnId: string };
+  /**
+   * The client's transaction: `txnId` is echoed to the sending device; `key` (default: txnId)
+   * is what makes a retry idempotent. Per the spec a retry is the same txnId on the same
+   * path, so callers put the path's variable parts (room, event type, target) in `key`.
+   */
+  txn?: { deviceId: string; txnId: string; key?: string };
 }
 
 export interface EventWriterDeps {
@@ -121,7 +134,7 @@ export function createEventWriter(deps: EventWriterDeps) {
       txnId: txn?.txnId ?? null,
       deviceId: txn?.deviceId ?? null,
     });
-    if (txn) await insertTxn(tx, pdu.sender, txn.deviceId, txn.txnId, pdu.event_id);
+    if (txn) await insertTxn(tx, pdu.sender, txn.deviceId, txn.key ?? txn.txnId, pdu.event_id);
     if (isState) {
       const membership = pdu.type === 'm.room.member' && typeof pdu.content.membership === 'string' ? pdu.content.membership : null;
       await upsertCurrentState(tx, roomId, { type: pdu.type, stateKey: pdu.state_key!, eventId: pdu.event_id, membership, streamPos });
@@ -132,7 +145,12 @@ export function createEventWriter(deps: EventWriterDeps) {
     return stored;
   }
 
-  async function applyRedaction(tx: Tx, redaction: Pdu, version: RoomVersion, state: { get(type: string, key: string): Pdu | undefined }): Promise<void> {
+  async function applyRedaction(
+    tx: Tx,
+    redaction: Pdu,
+    version: RoomVersion,
+    state: { get(type: string, key: string): Pdu | undefined },
+  ): Promise<void> {
     const targetId = redactionTarget(redaction, version);
     if (!targetId) return;
     const target = await roomState.loadEvent(tx, targetId);
@@ -150,16 +168,16 @@ export function createEventWriter(deps: EventWriterDeps) {
   }
 
   return {
-    /** Send one event into an existing room. Idempotent per (sender, device, txnId). */
+    /** Send one event into an existing room. Idempotent per (sender, device, txn key). */
     async send(ev: NewEvent): Promise<StoredEvent> {
       if (ev.txn) {
-        const existing = await getTxnEvent(sql, ev.sender, ev.txn.deviceId, ev.txn.txnId);
+        const existing = await getTxnEvent(sql, ev.sender, ev.txn.deviceId, ev.txn.key ?? ev.txn.txnId);
         if (existing) return (await roomState.loadEvent(sql, existing))!;
       }
       const stored = await withRoomLock(ev.roomId, () =>
         sql.begin(async (tx) => {
           if (ev.txn) {
-            const existing = await getTxnEvent(tx, ev.sender, ev.txn.deviceId, ev.txn.txnId);
+            const existing = await getTxnEvent(tx, ev.sender, ev.txn.deviceId, ev.txn.key ?? ev.txn.txnId);
             if (existing) return (await roomState.loadEvent(tx, existing))!;
           }
           const room = await getRoom(tx, ev.roomId);

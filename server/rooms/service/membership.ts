@@ -53,7 +53,15 @@ export function createMembership({ sql, writer, roomState, profileOf }: Membersh
     if (mine === 'join' || mine === 'invite') return undefined;
     const allow = Array.isArray(rules?.allow) ? rules.allow : [];
     const mineRooms = new Set((await membershipsOf(sql, userId)).filter((m) => m.membership === 'join').map((m) => m.room_id));
-    const qualifies = allow.some((a) => a && typeof a === 'object' && !Array.isArray(a) && a.type === 'm.room_membership' && typeof a.room_id === 'string' && mineRooms.has(a.room_id));
+    const qualifies = allow.some(
+      (a) =>
+        a &&
+        typeof a === 'object' &&
+        !Array.isArray(a) &&
+        a.type === 'm.room_membership' &&
+        typeof a.room_id === 'string' &&
+        mineRooms.has(a.room_id),
+    );
     if (!qualifies) return undefined;
     const invite = currentPowerLevels(state.get, version).invite;
     for (const m of await membersOf(sql, roomId, 'join')) {
@@ -83,7 +91,11 @@ export function createMembership({ sql, writer, roomState, profileOf }: Membersh
       if (current === 'invite') return;
       if (current === 'join') throw new MatrixError(403, 'M_FORBIDDEN', `${target} is already in the room`);
       if (current === 'ban') throw new MatrixError(403, 'M_FORBIDDEN', `${target} is banned from the room`);
-      await member(roomId, sender, target, { membership: 'invite', ...(reason ? { reason } : {}), ...(isDirect ? { is_direct: true } : {}) });
+      await member(roomId, sender, target, {
+        membership: 'invite',
+        ...(reason ? { reason } : {}),
+        ...(isDirect ? { is_direct: true } : {}),
+      });
     },
     async leave(userId: string, roomId: string, reason?: string): Promise<void> {
       const { state } = await currentState(roomId);
@@ -94,7 +106,8 @@ export function createMembership({ sql, writer, roomState, profileOf }: Membersh
     async kick(sender: string, roomId: string, target: string, reason?: string): Promise<void> {
       const { state } = await currentState(roomId);
       const current = state.get('m.room.member', target)?.content.membership;
-      if (current !== 'join' && current !== 'invite' && current !== 'knock') throw new MatrixError(403, 'M_FORBIDDEN', `${target} is not in the room`);
+      if (current !== 'join' && current !== 'invite' && current !== 'knock')
+        throw new MatrixError(403, 'M_FORBIDDEN', `${target} is not in the room`);
       await member(roomId, sender, target, { membership: 'leave', ...(reason ? { reason } : {}) });
     },
     async ban(sender: string, roomId: string, target: string, reason?: string): Promise<void> {
@@ -102,7 +115,8 @@ export function createMembership({ sql, writer, roomState, profileOf }: Membersh
     },
     async unban(sender: string, roomId: string, target: string, reason?: string): Promise<void> {
       const { state } = await currentState(roomId);
-      if (state.get('m.room.member', target)?.content.membership !== 'ban') throw new MatrixError(403, 'M_FORBIDDEN', `${target} is not banned`);
+      if (state.get('m.room.member', target)?.content.membership !== 'ban')
+        throw new MatrixError(403, 'M_FORBIDDEN', `${target} is not banned`);
       await member(roomId, sender, target, { membership: 'leave', ...(reason ? { reason } : {}) });
     },
     async knock(userId: string, roomIdOrAlias: string, reason?: string): Promise<string> {

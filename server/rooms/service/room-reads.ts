@@ -35,7 +35,15 @@ export function createRoomReads({ sql, roomState, visibility, serializer, viewRo
    * Walks the room's stream from a position, keeping events the viewer may see
    * and the filter selects, until `limit` are found or the room runs out.
    */
-  async function walk(viewer: Viewer, roomId: string, fromPos: number, toPos: number | undefined, backwards: boolean, limit: number, filter?: EventSelector) {
+  async function walk(
+    viewer: Viewer,
+    roomId: string,
+    fromPos: number,
+    toPos: number | undefined,
+    backwards: boolean,
+    limit: number,
+    filter?: EventSelector,
+  ) {
     const ignored = await ignoredBy(viewer.userId);
     const out: StoredEvent[] = [];
     let cursor = fromPos;
@@ -44,7 +52,12 @@ export function createRoomReads({ sql, roomState, visibility, serializer, viewRo
     while (out.length < limit) {
       const batch = backwards
         ? await roomEventsBetween(sql, roomId, { upTo: cursor, after: toPos ?? 0, backwards: true, limit: batchSize })
-        : await roomEventsBetween(sql, roomId, { after: cursor, upTo: toPos ?? Number.MAX_SAFE_INTEGER, backwards: false, limit: batchSize });
+        : await roomEventsBetween(sql, roomId, {
+            after: cursor,
+            upTo: toPos ?? Number.MAX_SAFE_INTEGER,
+            backwards: false,
+            limit: batchSize,
+          });
       const selected = batch.filter((e) => matchesFilter(filter, e.pdu, roomId) && !ignored.has(e.pdu.sender));
       const visible = new Set(await visibility.filter(sql, viewer.userId, selected));
       for (const e of batch) {
@@ -62,7 +75,12 @@ export function createRoomReads({ sql, roomState, visibility, serializer, viewRo
   }
 
   /** Member events of the senders on a page, for lazy-loading clients. */
-  async function lazyMembers(events: StoredEvent[], viewer: Viewer, stateGroup: number | null, includeRedundant: boolean): Promise<ClientEvent[]> {
+  async function lazyMembers(
+    events: StoredEvent[],
+    viewer: Viewer,
+    stateGroup: number | null,
+    includeRedundant: boolean,
+  ): Promise<ClientEvent[]> {
     void includeRedundant;
     const state = await roomState.loadState(sql, stateGroup);
     const senders = new Set(events.map((e) => e.pdu.sender));
@@ -118,7 +136,9 @@ export function createRoomReads({ sql, roomState, visibility, serializer, viewRo
       const state = await roomState.loadState(sql, (after.events[after.events.length - 1] ?? e).stateGroup);
       const stateEvents = filter?.lazy_load_members
         ? await lazyMembers([e, ...before.events, ...after.events], viewer, e.stateGroup, false)
-        : await serializer.serialize(sql, [...(await roomState.loadEvents(sql, [...state.ids.values()])).values()], viewer, { bundle: false });
+        : await serializer.serialize(sql, [...(await roomState.loadEvents(sql, [...state.ids.values()])).values()], viewer, {
+            bundle: false,
+          });
       const [event, ...rest] = await serializer.serialize(sql, [e, ...before.events, ...after.events], viewer);
       return {
         event: event!,
@@ -132,7 +152,8 @@ export function createRoomReads({ sql, roomState, visibility, serializer, viewRo
 
     async state(viewer: Viewer, roomId: string): Promise<ClientEvent[]> {
       const view = await viewRoom(viewer.userId, roomId);
-      if (view.membership === 'invite' || view.membership === 'knock') throw new MatrixError(403, 'M_FORBIDDEN', 'You are not in this room');
+      if (view.membership === 'invite' || view.membership === 'knock')
+        throw new MatrixError(403, 'M_FORBIDDEN', 'You are not in this room');
       const ids = await roomState.stateIds(sql, view.stateGroup);
       const events = [...(await roomState.loadEvents(sql, [...ids.values()])).values()];
       return serializer.serialize(sql, events, viewer, { bundle: false });
@@ -140,7 +161,8 @@ export function createRoomReads({ sql, roomState, visibility, serializer, viewRo
 
     async stateEvent(viewer: Viewer, roomId: string, type: string, stateKey: string): Promise<ClientEvent> {
       const view = await viewRoom(viewer.userId, roomId);
-      if (view.membership === 'invite' || view.membership === 'knock') throw new MatrixError(403, 'M_FORBIDDEN', 'You are not in this room');
+      if (view.membership === 'invite' || view.membership === 'knock')
+        throw new MatrixError(403, 'M_FORBIDDEN', 'You are not in this room');
       const state = await roomState.loadState(sql, view.stateGroup);
       const ev = state.get(type, stateKey);
       if (!ev) throw new MatrixError(404, 'M_NOT_FOUND', 'Event not found');
@@ -148,7 +170,11 @@ export function createRoomReads({ sql, roomState, visibility, serializer, viewRo
       return (await serializer.serialize(sql, [stored!], viewer, { bundle: false }))[0]!;
     },
 
-    async members(viewer: Viewer, roomId: string, opts: { at?: string | undefined; membership?: string | undefined; notMembership?: string | undefined }) {
+    async members(
+      viewer: Viewer,
+      roomId: string,
+      opts: { at?: string | undefined; membership?: string | undefined; notMembership?: string | undefined },
+    ) {
       const view = await viewRoom(viewer.userId, roomId);
       let group = view.stateGroup;
       if (opts.at !== undefined) {
@@ -164,7 +190,14 @@ export function createRoomReads({ sql, roomState, visibility, serializer, viewRo
         if (opts.notMembership !== undefined && ms === opts.notMembership) return false;
         return true;
       });
-      const stored = [...(await roomState.loadEvents(sql, selected.map((m) => m.event_id))).values()];
+      const stored = [
+        ...(
+          await roomState.loadEvents(
+            sql,
+            selected.map((m) => m.event_id),
+          )
+        ).values(),
+      ];
       return serializer.serialize(sql, stored, viewer, { bundle: false });
     },
 

@@ -3,7 +3,9 @@ import type { Sql } from '../../db/database.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
 import { duplicateAnnotation } from '../storage/relations.ts';
 import { getRoom } from '../storage/rooms.ts';
-import { roomVersion } from '../../../federation/room-versions.ts';
+import { currentPowerLevels, userPowerLevel } from '../../../federation/auth/index.ts';
+import { roomVersion, type RoomVersion } from '../../../federation/room-versions.ts';
+import { getEvent } from '../storage/events.ts';
 import { validateCanonicalAlias } from './canonical-alias.ts';
 import { relationOf, type EventWriter } from './event-writer.ts';
 import type { Membership } from './membership.ts';
@@ -15,6 +17,19 @@ export interface Sender {
 
 /** Messages, state changes and redactions sent by local users. */
 export function createRoomWrites({ sql, writer, membership }: { sql: Sql; writer: EventWriter; membership: Membership }) {
+  /**
+   * The auth rules let any member send a redaction, and the federation rule applies it
+   * when the senders share a server; for its own users the server must check more:
+   * one redacts one's own events, or needs the redact level.
+   */
+  async function mayRedact(userId: string, roomId: string, eventId: string, version: RoomVersion): Promise<void> {
+    const target = await getEvent(sql, eventId);
+    if (target && target.roomId === roomId && target.pdu.sender === userId) return;
+    const { state } = await membership.currentState(roomId);
+    if (userPowerLevel(userId, state.get, version) >= currentPowerLevels(state.get, version).redact) return;
+    throw new MatrixError(403, 'M_FORBIDDEN', "You don't have permission to redact this event");
+  }
+
   return {
     async sendMessage(who: Sender, roomId: string, type: string, txnId: string, content: JsonObject): Promise<string> {
       if (type === 'm.room.redaction') throw new MatrixError(400, 'M_BAD_JSON', 'Use the /redact endpoint to redact events');
@@ -22,13 +37,16 @@ export function createRoomWrites({ sql, writer, membership }: { sql: Sql; writer
       if (rel?.relType === 'm.annotation' && rel.key !== null && (await duplicateAnnotation(sql, rel.eventId, who.userId, type, rel.key))) {
         throw new MatrixError(400, 'M_DUPLICATE_ANNOTATION', 'You have already sent this annotation');
       }
-      const e = await writer.send({ roomId, type, content, sender: who.userId, txn: { deviceId: who.deviceId, txnId } });
+      // A retry is the same txnId on the same path: the room and event type are part of the key.
+      const key = JSON.stringify(['send', roomId, type, txnId]);
+      const e = await writer.send({ roomId, type, content, sender: who.userId, txn: { deviceId: who.deviceId, txnId, key } });
       return e.pdu.event_id;
     },
 
     async setState(who: Sender, roomId: string, type: string, stateKey: string, content: JsonObject): Promise<string> {
       // Clients also PUT member events directly (e.g. a per-room display name); the auth rules judge them.
-      if (type === 'm.room.member' && typeof content.membership !== 'string') throw new MatrixError(400, 'M_BAD_JSON', 'membership is required');
+      if (type === 'm.room.member' && typeof content.membership !== 'string')
+        throw new MatrixError(400, 'M_BAD_JSON', 'membership is required');
       // Re-sending identical state is a no-op that returns the existing event, as clients expect.
       const { state } = await membership.currentState(roomId);
       const existing = state.get(type, stateKey);
@@ -41,7 +59,9 @@ export function createRoomWrites({ sql, writer, membership }: { sql: Sql; writer
     async redact(who: Sender, roomId: string, eventId: string, txnId: string, reason?: string): Promise<string> {
       const room = await getRoom(sql, roomId);
       if (!room) throw new MatrixError(404, 'M_NOT_FOUND', 'Unknown room');
-      const v11 = roomVersion(room.room_version)!.updatedRedactionRules;
+      const version = roomVersion(room.room_version)!;
+      const v11 = version.updatedRedactionRules;
+      await mayRedact(who.userId, roomId, eventId, version);
       const content: JsonObject = { ...(reason !== undefined ? { reason } : {}), ...(v11 ? { redacts: eventId } : {}) };
       const e = await writer.send({
         roomId,
@@ -49,7 +69,7 @@ export function createRoomWrites({ sql, writer, membership }: { sql: Sql; writer
         content,
         sender: who.userId,
         redacts: eventId,
-        txn: { deviceId: who.deviceId, txnId: `redact:${txnId}` },
+        txn: { deviceId: who.deviceId, txnId, key: JSON.stringify(['redact', roomId, eventId, txnId]) },
       });
       return e.pdu.event_id;
     },

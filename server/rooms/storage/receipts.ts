@@ -44,7 +44,13 @@ export async function countUnread(tx: Tx, roomId: string, userId: string, after:
 }
 
 /** Stream position of the event a user's receipt of one type (and thread) points at, if any. */
-export async function receiptEventPosition(tx: Tx, roomId: string, receiptType: string, userId: string, threadId: string): Promise<number | undefined> {
+export async function receiptEventPosition(
+  tx: Tx,
+  roomId: string,
+  receiptType: string,
+  userId: string,
+  threadId: string,
+): Promise<number | undefined> {
   const [row] = await tx<{ pos: number }[]>`
     select e.stream_pos as pos from receipts r join events e on e.event_id = r.event_id
     where r.room_id = ${roomId} and r.receipt_type = ${receiptType} and r.user_id = ${userId} and r.thread_id = ${threadId}`;

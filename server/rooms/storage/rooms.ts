@@ -8,7 +8,10 @@ export interface RoomRow {
   room_type: string | null;
 }
 
-export async function insertRoom(tx: Tx, r: { roomId: string; version: string; creator: string; isPublic: boolean; roomType: string | null }): Promise<void> {
+export async function insertRoom(
+  tx: Tx,
+  r: { roomId: string; version: string; creator: string; isPublic: boolean; roomType: string | null },
+): Promise<void> {
   await tx`insert into rooms (room_id, room_version, creator, is_public, room_type)
     values (${r.roomId}, ${r.version}, ${r.creator}, ${r.isPublic}, ${r.roomType})`;
 }
@@ -75,7 +78,11 @@ export async function membershipsOf(tx: Tx, userId: string): Promise<MembershipR
     where type = 'm.room.member' and state_key = ${userId}`;
 }
 
-export async function membersOf(tx: Tx, roomId: string, membership?: string): Promise<{ user_id: string; membership: string; event_id: string }[]> {
+export async function membersOf(
+  tx: Tx,
+  roomId: string,
+  membership?: string,
+): Promise<{ user_id: string; membership: string; event_id: string }[]> {
   return membership
     ? tx`select state_key as user_id, membership, event_id from current_state
          where room_id = ${roomId} and type = 'm.room.member' and membership = ${membership}`

@@ -11,9 +11,14 @@ export interface SyncRouteDeps {
   sync: ReturnType<typeof createSync>;
   getFilter: (userId: string, filterId: string) => Promise<JsonObject>;
   shutdown: AbortSignal;
+  /** Presence: a syncing client marks its user online (or idle) unless it asks not to. */
+  syncing?: (userId: string, setPresence: SetPresence) => Promise<void>;
 }
 
-export function syncRoutes(app: Hono<AppEnv>, { auth, sync, getFilter, shutdown }: SyncRouteDeps): void {
+export type SetPresence = 'online' | 'offline' | 'unavailable';
+const SET_PRESENCE = new Set<string>(['online', 'offline', 'unavailable']);
+
+export function syncRoutes(app: Hono<AppEnv>, { auth, sync, getFilter, shutdown, syncing }: SyncRouteDeps): void {
   app.get('/_matrix/client/v3/sync', auth, async (c) => {
     const who = c.get('requester');
     const since = c.req.query('since');
@@ -21,6 +26,10 @@ export function syncRoutes(app: Hono<AppEnv>, { auth, sync, getFilter, shutdown 
     if (!/^\d{1,9}$/.test(timeoutRaw)) throw new MatrixError(400, 'M_INVALID_PARAM', 'timeout must be a non-negative integer');
     const fullState = c.req.query('full_state') === 'true';
     const filter = await resolveFilter(c.req.query('filter'), who.userId, getFilter);
+    const setPresence = c.req.query('set_presence') ?? 'online';
+    if (!SET_PRESENCE.has(setPresence))
+      throw new MatrixError(400, 'M_INVALID_PARAM', 'set_presence must be online, offline or unavailable');
+    await syncing?.(who.userId, setPresence as SetPresence);
     // A client that goes away, or a server shutting down, ends the long-poll.
     const signal = AbortSignal.any([c.req.raw.signal, shutdown]);
     const body = await sync.sync(

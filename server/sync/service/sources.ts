@@ -22,7 +22,15 @@ export interface SyncSources {
   receiptsSince(tx: Tx, roomIds: readonly string[], since: number, upTo: number): Promise<ReceiptRow[]>;
   readUpTo(tx: Tx, roomIds: readonly string[], userId: string): Promise<Map<string, number>>;
   countUnread(tx: Tx, roomId: string, userId: string, after: number, upTo: number): Promise<number>;
-  accountDataSince(tx: Tx, userId: string, since: number): Promise<Array<{ room_id: string; type: string; content: JsonObject; stream_pos: number }>>;
+  accountDataSince(
+    tx: Tx,
+    userId: string,
+    since: number,
+  ): Promise<Array<{ room_id: string; type: string; content: JsonObject; stream_pos: number }>>;
   ignoredUsers(tx: Tx, userId: string): Promise<Set<string>>;
   typingSince(roomId: string, since: number): string[] | undefined;
+  /** m.push_rules content: always when `since` is undefined (initial sync), else only if changed in (since, upTo]. */
+  pushRulesSince(tx: Tx, userId: string, since: number | undefined, upTo: number): Promise<JsonObject | undefined>;
+  /** m.presence events of the user and of users sharing a room with them, changed in (since, upTo]. */
+  presenceSince(tx: Tx, userId: string, since: number | undefined, upTo: number): Promise<JsonObject[]>;
 }

@@ -22,7 +22,15 @@ export interface SyncDeps {
   sources: SyncSources;
 }
 
-const STRIPPED_TYPES = new Set(['m.room.create', 'm.room.join_rules', 'm.room.name', 'm.room.avatar', 'm.room.canonical_alias', 'm.room.encryption', 'm.room.topic']);
+const STRIPPED_TYPES = new Set([
+  'm.room.create',
+  'm.room.join_rules',
+  'm.room.name',
+  'm.room.avatar',
+  'm.room.canonical_alias',
+  'm.room.encryption',
+  'm.room.topic',
+]);
 
 /** /sync v2: one pass computes everything after `since`; an empty pass waits for the notifier. */
 export function createSync({ sql, notifier, sources: src }: SyncDeps) {
@@ -62,9 +70,10 @@ export function createSync({ sql, notifier, sources: src }: SyncDeps) {
         const rAccount = roomAccountData.get(m.room_id) ?? [];
         if (!fresh && !withEvents.has(m.room_id) && !typing && rReceipts.length === 0 && rAccount.length === 0) continue;
         const window = { roomId: m.room_id, after: fresh ? 0 : sincePos, upTo: upTo.pos, fresh };
-        const { timeline, state, timelineEvents } = withEvents.has(m.room_id) || fresh
-          ? await syncRoomTimeline(sql, src, viewer, window, filter, ignored)
-          : { timeline: { events: [], limited: false, prev_batch: `s${upTo.pos}` }, state: { events: [] }, timelineEvents: [] };
+        const { timeline, state, timelineEvents } =
+          withEvents.has(m.room_id) || fresh
+            ? await syncRoomTimeline(sql, src, viewer, window, filter, ignored)
+            : { timeline: { events: [], limited: false, prev_batch: `s${upTo.pos}` }, state: { events: [] }, timelineEvents: [] };
         const membershipChanged = fresh || timelineEvents.some((e) => e.pdu.type === 'm.room.member');
         const ephemeral: JsonObject[] = [];
         if (typing && (typing.length > 0 || since)) ephemeral.push({ type: 'm.typing', content: { user_ids: typing } });
@@ -75,7 +84,11 @@ export function createSync({ sql, notifier, sources: src }: SyncDeps) {
           timeline,
           state,
           ephemeral: { events: ephemeral.filter((e) => matchesFilter(filter.room?.ephemeral, e as never, m.room_id)) },
-          account_data: { events: rAccount.filter((a) => matchesFilter(filter.room?.account_data, a as never, m.room_id)).map((a) => ({ type: a.type, content: a.content })) },
+          account_data: {
+            events: rAccount
+              .filter((a) => matchesFilter(filter.room?.account_data, a as never, m.room_id))
+              .map((a) => ({ type: a.type, content: a.content })),
+          },
           ...(membershipChanged ? { summary: await roomSummary(sql, src, m.room_id, upTo.pos, viewer.userId) } : {}),
           unread_notifications: {
             notification_count: await src.countUnread(sql, m.room_id, viewer.userId, unreadAfter, upTo.pos),
@@ -102,12 +115,25 @@ export function createSync({ sql, notifier, sources: src }: SyncDeps) {
       }
     }
 
-    const globalData = accountData
-      .filter((a) => a.room_id === '' && a.stream_pos <= upTo.pos && matchesFilter(filter.account_data, a as never))
+    const pushRules = await src.pushRulesSince(sql, viewer.userId, since?.pos, upTo.pos);
+    const globalData = [
+      ...accountData.filter((a) => a.room_id === '' && a.stream_pos <= upTo.pos),
+      ...(pushRules ? [{ type: 'm.push_rules', content: pushRules }] : []),
+    ]
+      .filter((a) => matchesFilter(filter.account_data, { type: a.type, sender: viewer.userId, content: a.content }))
       .map((a) => ({ type: a.type, content: a.content }));
+    const presence = (await src.presenceSince(sql, viewer.userId, since?.pos, upTo.pos)).filter((e) =>
+      matchesFilter(filter.presence, e as never),
+    );
 
     const empty =
-      Object.keys(join).length + Object.keys(invite).length + Object.keys(leave).length + Object.keys(knock).length + globalData.length === 0;
+      Object.keys(join).length +
+        Object.keys(invite).length +
+        Object.keys(leave).length +
+        Object.keys(knock).length +
+        globalData.length +
+        presence.length ===
+      0;
     return {
       empty,
       joinedRooms: new Set(memberships.filter((m) => m.membership === 'join' || m.membership === 'invite').map((m) => m.room_id)),
@@ -115,7 +141,7 @@ export function createSync({ sql, notifier, sources: src }: SyncDeps) {
         next_batch: formatSyncToken(upTo),
         rooms: { join, invite, leave, knock },
         account_data: { events: globalData },
-        presence: { events: [] },
+        presence: { events: presence },
         to_device: { events: [] },
         device_lists: { changed: [], left: [] },
         device_one_time_keys_count: {},

@@ -1,0 +1,107 @@
+import type { JsonObject } from '../../../federation/events/pdu.ts';
+import type { Sql, Tx } from '../../db/database.ts';
+import { nextStreamPosition } from '../../db/stream.ts';
+import { MatrixError } from '../../http/matrix-error.ts';
+import type { Notifier } from '../../sync/notifier.ts';
+import { getPresence, presenceChangedSince, upsertPresence, type PresenceRow, type PresenceState } from '../storage/presence.ts';
+
+export interface PresenceDeps {
+  sql: Sql;
+  notifier: Notifier;
+  /** Rooms: users joined to a room the user is joined to. */
+  usersSharingRoomWith: (tx: Tx, userId: string) => Promise<string[]>;
+  shareARoom: (tx: Tx, a: string, b: string) => Promise<boolean>;
+  /** Accounts: whether a (local, active) user exists. */
+  userExists: (userId: string) => Promise<boolean>;
+}
+
+export interface PresenceStatus {
+  presence: PresenceState;
+  last_active_ago?: number;
+  status_msg?: string | null;
+  currently_active?: boolean;
+}
+
+/** The presence content a client sees; last_active_ago is computed when read. */
+function contentOf(row: PresenceRow | undefined, now: number): PresenceStatus {
+  if (!row) return { presence: 'offline' };
+  return {
+    presence: row.presence,
+    ...(row.last_active_ts !== null ? { last_active_ago: Math.max(0, now - row.last_active_ts) } : {}),
+    ...(row.status_msg !== null ? { status_msg: row.status_msg } : {}),
+    ...(row.presence === 'online' ? { currently_active: row.currently_active } : {}),
+  };
+}
+
+/**
+ * Presence: each change takes a stream position, so /sync delivers it to the
+ * user and to everyone sharing a room with them.
+ */
+export function createPresenceService({ sql, notifier, usersSharingRoomWith, shareARoom, userExists }: PresenceDeps) {
+  async function write(
+    userId: string,
+    presence: PresenceState,
+    statusMsg: string | null,
+    active: boolean,
+    previous: PresenceRow | undefined,
+  ): Promise<void> {
+    const now = Date.now();
+    const pos = await sql.begin(async (tx) => {
+      const p = await nextStreamPosition(tx);
+      await upsertPresence(
+        tx,
+        {
+          userId,
+          presence,
+          statusMsg,
+          // Setting a state or coming online is activity; a sync going idle is not.
+          lastActiveTs: active ? now : (previous?.last_active_ts ?? null),
+          currentlyActive: presence === 'online',
+        },
+        p,
+      );
+      return p;
+    });
+    const audience = await usersSharingRoomWith(sql, userId);
+    notifier.notify({ pos, userIds: [...new Set([userId, ...audience])] });
+  }
+
+  return {
+    /** PUT /presence/{userId}/status: an explicit state (itself activity, says the spec); an absent status_msg clears it. */
+    async set(userId: string, presence: PresenceState, statusMsg: string | null): Promise<void> {
+      await write(userId, presence, statusMsg, true, await getPresence(sql, userId));
+    },
+
+    /**
+     * /sync's set_presence: `online` (the default) or `unavailable` marks the user so
+     * when they are not already; `offline` leaves presence alone (the spec: the
+     * client is not marked online). Writes only on a change, not once per sync.
+     */
+    async syncing(userId: string, setPresence: PresenceState): Promise<void> {
+      if (setPresence === 'offline') return;
+      const current = await getPresence(sql, userId);
+      if (current?.presence === setPresence) return;
+      await write(userId, setPresence, current?.status_msg ?? null, setPresence === 'online', current);
+    },
+
+    /** GET /presence/{userId}/status: for oneself, or a user sharing a room. */
+    async get(viewer: string, userId: string): Promise<PresenceStatus> {
+      if (viewer !== userId) {
+        if (!(await userExists(userId))) throw new MatrixError(404, 'M_NOT_FOUND', 'Unknown user');
+        if (!(await shareARoom(sql, viewer, userId)))
+          throw new MatrixError(403, 'M_FORBIDDEN', 'You are not allowed to see their presence');
+      }
+      return contentOf(await getPresence(sql, userId), Date.now());
+    },
+
+    /** m.presence events for /sync: the user and those sharing a room with them, changed in (since, upTo]. */
+    async presenceSince(tx: Tx, userId: string, since: number | undefined, upTo: number): Promise<JsonObject[]> {
+      const users = [...new Set([userId, ...(await usersSharingRoomWith(tx, userId))])];
+      const rows = await presenceChangedSince(tx, users, since ?? 0, upTo);
+      const now = Date.now();
+      return rows.map((r) => ({ type: 'm.presence', sender: r.user_id, content: contentOf(r, now) }) as unknown as JsonObject);
+    },
+  };
+}
+
+export type PresenceService = ReturnType<typeof createPresenceService>;

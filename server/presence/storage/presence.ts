@@ -1,0 +1,40 @@
+import type { Tx } from '../../db/database.ts';
+
+export type PresenceState = 'online' | 'unavailable' | 'offline';
+
+export interface PresenceRow {
+  user_id: string;
+  presence: PresenceState;
+  status_msg: string | null;
+  last_active_ts: number | null;
+  currently_active: boolean;
+  stream_pos: number;
+}
+
+const COLUMNS = 'user_id, presence, status_msg, last_active_ts, currently_active, stream_pos';
+
+export async function getPresence(tx: Tx, userId: string): Promise<PresenceRow | undefined> {
+  const [row] = await tx<PresenceRow[]>`select ${tx.unsafe(COLUMNS)} from presence where user_id = ${userId}`;
+  return row;
+}
+
+/** Writes a user's presence; last_seen_at (the seed's column) follows every change. */
+export async function upsertPresence(
+  tx: Tx,
+  p: { userId: string; presence: PresenceState; statusMsg: string | null; lastActiveTs: number | null; currentlyActive: boolean },
+  streamPos: number,
+): Promise<void> {
+  await tx`insert into presence (user_id, presence, status_msg, last_active_ts, currently_active, last_seen_at, stream_pos)
+    values (${p.userId}, ${p.presence}, ${p.statusMsg}, ${p.lastActiveTs}, ${p.currentlyActive}, now(), ${streamPos})
+    on conflict (user_id) do update set presence = excluded.presence, status_msg = excluded.status_msg,
+      last_active_ts = excluded.last_active_ts, currently_active = excluded.currently_active,
+      last_seen_at = excluded.last_seen_at, stream_pos = excluded.stream_pos`;
+}
+
+/** Presence of the given users changed in (since, upTo]. */
+export async function presenceChangedSince(tx: Tx, userIds: readonly string[], since: number, upTo: number): Promise<PresenceRow[]> {
+  if (userIds.length === 0) return [];
+  return tx<PresenceRow[]>`select ${tx.unsafe(COLUMNS)} from presence
+    where user_id in ${tx(userIds as string[])} and stream_pos > ${since} and stream_pos <= ${upTo}
+    order by stream_pos`;
+}

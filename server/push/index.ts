@@ -1,0 +1,29 @@
+import type { Hono, MiddlewareHandler } from 'hono';
+import type { Sql } from '../db/database.ts';
+import type { AppEnv } from '../http/hono-env.ts';
+import type { Notifier } from '../sync/notifier.ts';
+import { pushRuleRoutes } from './routes/push-rules.ts';
+import { createPushRules } from './service/push-rules.ts';
+
+export { defaultRules, type PushRule, type Ruleset } from './default-rules.ts';
+
+export interface PushDeps {
+  sql: Sql;
+  notifier: Notifier;
+  auth: MiddlewareHandler<AppEnv>;
+}
+
+/** Push rules: the spec's defaults, each user's changes, and m.push_rules in /sync. (Pushers and evaluation come later.) */
+export function createPush({ sql, notifier, auth }: PushDeps) {
+  const pushRules = createPushRules({ sql, notifier });
+  return {
+    pushRules,
+    /** For /sync: the m.push_rules account data content when it is due. */
+    pushRulesSince: pushRules.pushRulesSince,
+    mount(app: Hono<AppEnv>): void {
+      pushRuleRoutes(app, { auth, pushRules });
+    },
+  };
+}
+
+export type Push = ReturnType<typeof createPush>;

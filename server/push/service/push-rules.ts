@@ -1,0 +1,72 @@
+import type { JsonObject } from '../../../federation/events/pdu.ts';
+import type { Sql, Tx } from '../../db/database.ts';
+import { nextStreamPosition } from '../../db/stream.ts';
+import type { Notifier } from '../../sync/notifier.ts';
+import type { PushAction, PushRule, RuleKind, Ruleset } from '../default-rules.ts';
+import { getPushRules, lockPushRules, putPushRules } from '../storage/push-rules.ts';
+import {
+  changeRule,
+  deleteRule,
+  effectiveRuleset,
+  emptyUserRules,
+  findRule,
+  putRule,
+  type NewRule,
+  type UserPushRules,
+} from './ruleset.ts';
+
+/** Push rules per user: read merged with the defaults, changed under a lock, announced to /sync. */
+export function createPushRules({ sql, notifier }: { sql: Sql; notifier: Notifier }) {
+  async function load(tx: Tx, userId: string): Promise<UserPushRules> {
+    return (await getPushRules(tx, userId))?.rules ?? emptyUserRules();
+  }
+
+  async function change(userId: string, edit: (doc: UserPushRules) => UserPushRules): Promise<void> {
+    const pos = await sql.begin(async (tx) => {
+      await lockPushRules(tx, userId);
+      const next = edit(await load(tx, userId));
+      const p = await nextStreamPosition(tx);
+      await putPushRules(tx, userId, next, p);
+      return p;
+    });
+    notifier.notify({ pos, userIds: [userId] });
+  }
+
+  return {
+    async ruleset(userId: string): Promise<Ruleset> {
+      return effectiveRuleset(userId, await load(sql, userId));
+    },
+
+    async rule(userId: string, kind: RuleKind, ruleId: string): Promise<PushRule> {
+      return findRule(userId, await load(sql, userId), kind, ruleId);
+    },
+
+    putRule: (
+      userId: string,
+      kind: RuleKind,
+      ruleId: string,
+      rule: NewRule,
+      place: { before?: string | undefined; after?: string | undefined },
+    ) => change(userId, (doc) => putRule(doc, kind, ruleId, rule, place)),
+
+    deleteRule: (userId: string, kind: RuleKind, ruleId: string) => change(userId, (doc) => deleteRule(userId, doc, kind, ruleId)),
+
+    setEnabled: (userId: string, kind: RuleKind, ruleId: string, enabled: boolean) =>
+      change(userId, (doc) => changeRule(userId, doc, kind, ruleId, { enabled })),
+
+    setActions: (userId: string, kind: RuleKind, ruleId: string, actions: PushAction[]) =>
+      change(userId, (doc) => changeRule(userId, doc, kind, ruleId, { actions })),
+
+    /**
+     * The m.push_rules account data content for /sync: always on an initial sync
+     * (`since` undefined), otherwise only when the rules changed in (since, upTo].
+     */
+    async pushRulesSince(tx: Tx, userId: string, since: number | undefined, upTo: number): Promise<JsonObject | undefined> {
+      const row = await getPushRules(tx, userId);
+      if (since !== undefined && (!row || row.stream_pos <= since || row.stream_pos > upTo)) return undefined;
+      return { global: effectiveRuleset(userId, row?.rules ?? emptyUserRules()) } as unknown as JsonObject;
+    },
+  };
+}
+
+export type PushRules = ReturnType<typeof createPushRules>;

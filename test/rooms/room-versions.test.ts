@@ -1,0 +1,170 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectMatrixError } from '../support/accounts.ts';
+import { registerUser, type TestUser } from '../support/client.ts';
+import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
+import {
+  bodiesOf,
+  createRoom,
+  CS,
+  enc,
+  getState,
+  getStateEvent,
+  joinRoom,
+  messages,
+  newTxnId,
+  ok,
+  roomPath,
+  sendText,
+  setState,
+  syncOk,
+} from '../support/rooms.ts';
+import { expectMatchesSpec } from '../support/spec-schema.ts';
+
+/** Room versions 10, 11 (the default) and 12: what differs at the client API, and that each one works end to end. */
+
+let hs: TestHomeserver;
+let alice: TestUser;
+let bob: TestUser;
+let carol: TestUser;
+beforeAll(async () => {
+  hs = await startTestHomeserver();
+  alice = await registerUser(hs.url, 'rv_alice');
+  bob = await registerUser(hs.url, 'rv_bob');
+  carol = await registerUser(hs.url, 'rv_carol');
+});
+afterAll(async () => {
+  await hs?.close();
+});
+
+describe('versions offered', () => {
+  it('capabilities list 10, 11 and 12 as stable with 11 the default, and createRoom without room_version makes v11', async () => {
+    const caps = ok(await alice.client.get(`${CS}/capabilities`));
+    const versions = caps.capabilities['m.room_versions'];
+    expect(versions.default).toBe('11');
+    for (const v of ['10', '11', '12']) expect(versions.available[v]).toBe('stable');
+    const roomId = await createRoom(alice, {});
+    expect((await getState(alice, roomId, 'm.room.create')).room_version).toBe('11');
+  });
+
+  it('anything else is M_UNSUPPORTED_ROOM_VERSION', async () => {
+    for (const v of ['9', '1', '12.1', ''])
+      expectMatrixError(await alice.client.post(`${CS}/createRoom`, { room_version: v }), 400, 'M_UNSUPPORTED_ROOM_VERSION');
+  });
+});
+
+for (const version of ['10', '11', '12'] as const) {
+  describe(`room version ${version}`, () => {
+    it('works end to end: create, invite, join, send, read state, /messages and /sync', async () => {
+      const roomId = await createRoom(alice, { room_version: version, preset: 'private_chat', name: `v${version}`, invite: [bob.userId] });
+      const bobStart = await syncOk(bob);
+      expect(bobStart.rooms.invite[roomId]).toBeDefined();
+      await joinRoom(bob, roomId);
+      await sendText(alice, roomId, `hello v${version}`);
+      await sendText(bob, roomId, `reply v${version}`);
+      expect((await getState(bob, roomId, 'm.room.create')).room_version).toBe(version);
+      expect(await getState(bob, roomId, 'm.room.name')).toEqual({ name: `v${version}` });
+      const page = ok(await messages(bob, roomId, { dir: 'b', limit: 5 }));
+      expectMatchesSpec('message_pagination.yaml', '/rooms/{roomId}/messages', 'GET', 200, page);
+      expect(bodiesOf(page.chunk)).toEqual([`reply v${version}`, `hello v${version}`]);
+      for (const e of page.chunk) expect(e.room_id).toBe(roomId);
+      const s = await syncOk(alice, { since: bobStart.next_batch });
+      expect(bodiesOf(s.rooms.join[roomId].timeline.events)).toEqual([`hello v${version}`, `reply v${version}`]);
+      expect(ok(await bob.client.get(`${CS}/joined_rooms`)).joined_rooms).toContain(roomId);
+    });
+
+    it(version === '12' ? 'room id is derived from the create event and has no server part' : 'room id is !opaque:server', async () => {
+      const roomId = await createRoom(alice, { room_version: version });
+      const create = await getStateEvent(alice, roomId, 'm.room.create');
+      expect(create.room_id).toBe(roomId);
+      if (version === '12') {
+        expect(roomId).toMatch(/^![A-Za-z0-9_-]{43}$/);
+        expect(roomId).not.toContain(':');
+        expect(create.event_id).toBe(`$${roomId.slice(1)}`);
+      } else {
+        expect(roomId).toMatch(/^![^:]+:localhost$/);
+        expect(create.event_id).not.toBe(`$${roomId.slice(1)}`);
+      }
+    });
+
+    it(`the create event ${version === '10' ? 'names' : 'does not name'} the creator`, async () => {
+      const roomId = await createRoom(alice, { room_version: version });
+      const create = await getStateEvent(alice, roomId, 'm.room.create');
+      expect(create.sender).toBe(alice.userId);
+      if (version === '10') expect(create.content.creator).toBe(alice.userId);
+      else expect(create.content).not.toHaveProperty('creator');
+    });
+  });
+}
+
+describe('room version 12 creators', () => {
+  it('the creator is not in power_levels.users, yet has the power; tombstone needs more than state_default', async () => {
+    const roomId = await createRoom(alice, { room_version: '12', preset: 'private_chat', invite: [bob.userId] });
+    const pl = await getState(alice, roomId, 'm.room.power_levels');
+    expect(pl.users ?? {}).not.toHaveProperty(alice.userId);
+    expect(pl.events['m.room.tombstone']).toBeGreaterThan(pl.state_default);
+    // Infinite power: the creator changes anything, including the power levels.
+    await setState(alice, roomId, 'm.room.name', '', { name: 'by the creator' });
+    await joinRoom(bob, roomId);
+    await setState(alice, roomId, 'm.room.power_levels', '', { ...pl, users: { ...pl.users, [bob.userId]: 100 } });
+    // Even a member at 100 cannot act against the creator.
+    expectMatrixError(await bob.client.post(roomPath(roomId, '/kick'), { user_id: alice.userId }), 403, 'M_FORBIDDEN');
+    expectMatrixError(await bob.client.post(roomPath(roomId, '/ban'), { user_id: alice.userId }), 403, 'M_FORBIDDEN');
+    // Nor list the creator in power levels.
+    const now = await getState(alice, roomId, 'm.room.power_levels');
+    expectMatrixError(
+      await bob.client.put(roomPath(roomId, '/state/m.room.power_levels/'), { ...now, users: { ...now.users, [alice.userId]: 0 } }),
+      403,
+      'M_FORBIDDEN',
+    );
+  });
+
+  it('trusted_private_chat makes the invitees additional creators, not power-level users', async () => {
+    const roomId = await createRoom(alice, { room_version: '12', preset: 'trusted_private_chat', invite: [bob.userId] });
+    const create = await getState(alice, roomId, 'm.room.create');
+    expect(create.additional_creators).toEqual([bob.userId]);
+    const pl = await getState(alice, roomId, 'm.room.power_levels');
+    expect(pl.users ?? {}).toEqual({});
+    await joinRoom(bob, roomId);
+    // An additional creator has the creator's power.
+    await setState(bob, roomId, 'm.room.power_levels', '', { ...pl, users: { [carol.userId]: 50 } });
+    expect((await getState(alice, roomId, 'm.room.power_levels')).users).toEqual({ [carol.userId]: 50 });
+    // additional_creators from creation_content are merged with the invitees, without duplicates.
+    const merged = await createRoom(alice, {
+      room_version: '12',
+      preset: 'trusted_private_chat',
+      invite: [bob.userId],
+      creation_content: { additional_creators: [carol.userId, bob.userId] },
+    });
+    expect([...(await getState(alice, merged, 'm.room.create')).additional_creators].sort()).toEqual([bob.userId, carol.userId].sort());
+  });
+
+  it('private_chat invitees are not creators', async () => {
+    const roomId = await createRoom(alice, { room_version: '12', preset: 'private_chat', invite: [bob.userId] });
+    expect(await getState(alice, roomId, 'm.room.create')).not.toHaveProperty('additional_creators');
+    await joinRoom(bob, roomId);
+    expectMatrixError(await bob.client.put(roomPath(roomId, '/state/m.room.name/'), { name: 'nope' }), 403, 'M_FORBIDDEN');
+  });
+
+  it('a power_level_content_override naming the creator is refused and creates no room', async () => {
+    const count = async () => Number((await hs.hs.db.sql`select count(*)::int as n from rooms`)[0]!.n);
+    const before = await count();
+    const res = await alice.client.post(`${CS}/createRoom`, {
+      room_version: '12',
+      power_level_content_override: { users: { [alice.userId]: 100 } },
+    });
+    expectMatrixError(res, 400, 'M_INVALID_ROOM_STATE');
+    expect(await count()).toBe(before);
+  });
+
+  it('v12 redactions and ids round-trip through the event endpoints', async () => {
+    const roomId = await createRoom(alice, { room_version: '12', preset: 'public_chat' });
+    await joinRoom(bob, roomId);
+    const id = await sendText(bob, roomId, 'v12 message');
+    const red = ok(await bob.client.put(roomPath(roomId, `/redact/${enc(id)}/${newTxnId()}`), {}));
+    const ev = ok(await alice.client.get(roomPath(roomId, `/event/${enc(id)}`)));
+    expect(ev.content).toEqual({});
+    expect(ev.unsigned.redacted_because.event_id).toBe(red.event_id);
+    const ctx = ok(await alice.client.get(roomPath(roomId, `/context/${enc(id)}`)));
+    expect(ctx.event.event_id).toBe(id);
+  });
+});
