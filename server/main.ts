@@ -38,18 +38,37 @@ export interface Homeserver {
 }
 
 /** The composition root: every dependency is built here, once, and handed down. */
-export async function startHomeserver(config: Config, opts: { log?: Logger } = {}): Promise<Homeserver> {
-  const log = opts.log ?? createLogger(config.logging.level);
-  const signingKey = loadOrCreateSigningKey(config.signing_key_path);
+export async function startHomeserver(configIn: Config, opts: { log?: Logger } = {}): Promise<Homeserver> {
+  const log = opts.log ?? createLogger(configIn.logging.level);
+  const signingKey = loadOrCreateSigningKey(configIn.signing_key_path);
   const db = await openDatabase({
-    url: config.database.url,
-    maxConnections: config.database.max_connections,
-    dataDir: config.data_dir,
+    url: configIn.database.url,
+    maxConnections: configIn.database.max_connections,
+    dataDir: configIn.data_dir,
     log,
   });
   const closers: Array<() => Promise<unknown>> = [() => db.close()];
+  const servers: ServerType[] = [];
   try {
     await migrate(db.sql, readMigrations(MIGRATIONS_DIR), log);
+
+    // Requests that arrive before the components are built are told to retry.
+    let appFetch: (req: Request, env: unknown) => Response | Promise<Response> = () =>
+      Response.json({ errcode: 'M_UNKNOWN', error: 'Starting up' }, { status: 503, headers: { 'Retry-After': '1' } });
+    for (const listener of configIn.listeners) {
+      for (const hostname of listener.bind_addresses) {
+        const server = await new Promise<ServerType>((resolve, reject) => {
+          const s = serve({ fetch: (req, env) => appFetch(req, env), port: listener.port, hostname }, () => resolve(s));
+          s.once('error', reject);
+        });
+        servers.push(server);
+      }
+    }
+    const first = servers[0]!.address() as AddressInfo;
+    const host = first.family === 'IPv6' ? `[${first.address}]` : first.address;
+    const url = `http://${host}:${first.port}`;
+    // Listen first, so a derived public_baseurl names the port really bound (port 0 in tests).
+    const config = withBoundPort(configIn, first.port);
 
     let redis: RedisClientType | undefined;
     let rateLimiter: RateLimiter;
@@ -95,7 +114,7 @@ export async function startHomeserver(config: Config, opts: { log?: Logger } = {
     const shutdown = new AbortController();
     const sync = createSyncComponent({ sql: db.sql, notifier, sources, accounts, shutdown: shutdown.signal, syncing: presence.syncing });
 
-    const app = buildApp({
+    appFetch = buildApp({
       log,
       metrics,
       maxBodyBytes: config.max_request_body_bytes,
@@ -114,21 +133,8 @@ export async function startHomeserver(config: Config, opts: { log?: Logger } = {
           }
         },
       ],
-    });
+    }).fetch;
 
-    const servers: ServerType[] = [];
-    for (const listener of config.listeners) {
-      for (const hostname of listener.bind_addresses) {
-        const server = await new Promise<ServerType>((resolve, reject) => {
-          const s = serve({ fetch: app.fetch, port: listener.port, hostname }, () => resolve(s));
-          s.once('error', reject);
-        });
-        servers.push(server);
-      }
-    }
-    const first = servers[0]!.address() as AddressInfo;
-    const host = first.family === 'IPv6' ? `[${first.address}]` : first.address;
-    const url = `http://${host}:${first.port}`;
     log.info({ url, serverName: config.server_name, database: db.engine }, 'CommComms homeserver listening');
 
     let closing: Promise<void> | undefined;
@@ -144,6 +150,7 @@ export async function startHomeserver(config: Config, opts: { log?: Logger } = {
       })());
     return { config, url, db, log, signingKey, close };
   } catch (err) {
+    await Promise.all(servers.map((s) => closeServer(s)));
     for (const c of closers) await c().catch(() => {});
     throw err;
   }
@@ -163,4 +170,12 @@ function closeServer(server: ServerType, graceMs = 10_000): Promise<void> {
     });
     s.closeIdleConnections?.();
   });
+}
+
+/** A public_baseurl derived from a port-0 listener names the port actually bound. */
+function withBoundPort(config: Config, port: number): Config {
+  const base = new URL(config.public_baseurl);
+  if (base.port !== '0') return config;
+  base.port = String(port);
+  return { ...config, public_baseurl: base.toString() };
 }

@@ -4,10 +4,13 @@ import type { AppEnv } from '../http/hono-env.ts';
 import { ROOM_VERSIONS } from '../../federation/room-versions.ts';
 
 /**
- * Client-server spec versions we implement in full. A version switches features
- * on in clients, so one is added here only when every endpoint it names exists.
+ * Client-server spec versions advertised. A version switches features on in
+ * clients (v1.4 the threads list, v1.10 recursive relations), so one is added
+ * only when the endpoints it introduces exist. Modules still missing from every
+ * version: the content repository and end-to-end encryption; v1.11 (authenticated
+ * media) stays off until media exists.
  */
-export const SPEC_VERSIONS = ['v1.1', 'v1.2', 'v1.3'];
+export const SPEC_VERSIONS = ['v1.1', 'v1.2', 'v1.3', 'v1.4', 'v1.5', 'v1.6', 'v1.7', 'v1.8', 'v1.9', 'v1.10'];
 
 /** /versions, .well-known and /capabilities: what a client reads before anything else. */
 export function createDiscovery({ config, auth }: { config: Config; auth: MiddlewareHandler<AppEnv> }) {
