@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
 import type { AppEnv } from './http/hono-env.ts';
@@ -9,6 +9,7 @@ import type { Metrics } from './ops/metrics.ts';
 export interface AppDeps {
   log: Logger;
   metrics: Metrics;
+  inFlight: MiddlewareHandler<AppEnv>;
   maxBodyBytes: number;
   /** Each component adds its routes. */
   mount: Array<(app: Hono<AppEnv>) => void>;
@@ -21,8 +22,9 @@ const CORS_HEADERS = {
 };
 
 /** The HTTP front: request ids, logging, CORS, body limits, and one error handler. */
-export function buildApp({ log, metrics, maxBodyBytes, mount }: AppDeps): Hono<AppEnv> {
+export function buildApp({ log, metrics, inFlight, maxBodyBytes, mount }: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  app.use('*', inFlight);
 
   app.use('*', async (c, next) => {
     const requestId = c.req.header('x-request-id')?.slice(0, 64) || randomUUID();

@@ -23,6 +23,7 @@ import { createMemoryRateLimiter, type RateLimiter } from './http/rate-limiter.t
 import { createRedisRateLimiter } from './http/redis-rate-limiter.ts';
 import { loadOrCreateSigningKey } from './keys/signing-key-store.ts';
 import { createLogger } from './ops/logger.ts';
+import { createInFlight } from './ops/in-flight.ts';
 import { createMetrics } from './ops/metrics.ts';
 
 export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'schema', 'postgres');
@@ -114,9 +115,11 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
     const shutdown = new AbortController();
     const sync = createSyncComponent({ sql: db.sql, notifier, sources, accounts, shutdown: shutdown.signal, syncing: presence.syncing });
 
+    const inFlight = createInFlight();
     appFetch = buildApp({
       log,
       metrics,
+      inFlight: inFlight.middleware,
       maxBodyBytes: config.max_request_body_bytes,
       mount: [
         (a) => discovery.mount(a),
@@ -144,6 +147,7 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
         const stopping = Promise.all(servers.map((s) => closeServer(s)));
         shutdown.abort();
         await stopping;
+        await inFlight.idle(10_000);
         await rateLimiter.close();
         for (const c of closers) await c();
         log.info('CommComms homeserver stopped');

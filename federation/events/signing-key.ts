@@ -4,8 +4,12 @@
  * A key is fully determined by its 32-byte seed; the public key and
  * tweetnacl's 64-byte secret key are derived so callers never recompute them.
  */
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import nacl from 'tweetnacl';
 import { encodeBase64 } from './base64.ts';
+
+// PKCS#8 wrapping of a raw 32-byte ed25519 seed (RFC 8410).
+const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 export interface SigningKey {
   /** The signing key identifier: algorithm ":" version, e.g. `ed25519:a_Xy3z`. */
@@ -16,6 +20,12 @@ export interface SigningKey {
   publicKey: Uint8Array;
   /** tweetnacl's 64-byte secret key (seed followed by public key). */
   secretKey: Uint8Array;
+  /**
+   * The same private key as a node:crypto KeyObject. Signing every event is the
+   * send path's hottest step; OpenSSL's ed25519 is ~70x faster than tweetnacl's
+   * pure JavaScript and, ed25519 being deterministic, gives identical signatures.
+   */
+  nativeKey: KeyObject;
 }
 
 export class SigningKeyError extends Error {
@@ -49,7 +59,8 @@ export function signingKeyFromSeed(seed: Uint8Array, keyId: string): SigningKey 
   }
   const pair = nacl.sign.keyPair.fromSeed(seed);
   // Copy the seed so later mutation of the caller's buffer cannot change our key.
-  return { keyId, seed: Uint8Array.from(seed), publicKey: pair.publicKey, secretKey: pair.secretKey };
+  const nativeKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  return { keyId, seed: Uint8Array.from(seed), publicKey: pair.publicKey, secretKey: pair.secretKey, nativeKey };
 }
 
 /**

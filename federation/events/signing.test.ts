@@ -1,4 +1,6 @@
+import nacl from 'tweetnacl';
 import { describe, expect, it } from 'vitest';
+import { canonicalJsonBytes } from './canonical-json.ts';
 import { decodeBase64, encodeBase64 } from './base64.ts';
 import { signJson, verifyJsonSignature } from './signing.ts';
 import { SigningKeyError, generateSigningKey, parseEd25519KeyId, publicKeyBase64, signingKeyFromSeed } from './signing-key.ts';
@@ -187,5 +189,17 @@ describe('signing key file', () => {
   ];
   it.each(badFiles)('rejects %s', (_name, text) => {
     expect(() => parseSigningKeyFile(text)).toThrow(SigningKeyError);
+  });
+});
+
+describe('native ed25519 signing', () => {
+  it('gives the same signatures as tweetnacl for random keys and messages', () => {
+    for (let i = 0; i < 50; i++) {
+      const key = generateSigningKey();
+      const obj = { n: i, text: 'x'.repeat(i * 13), nested: { a: [i, 'b'] } };
+      const ours = signJson(obj, 'example.org', key).signatures['example.org']![key.keyId]!;
+      const theirs = encodeBase64(nacl.sign.detached(canonicalJsonBytes(obj), key.secretKey));
+      expect(ours).toBe(theirs);
+    }
   });
 });

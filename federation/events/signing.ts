@@ -5,6 +5,7 @@
  * and `unsigned`, so other servers can add their own signatures or unsigned
  * data (e.g. `age`) without invalidating ours.
  */
+import { sign as cryptoSign } from 'node:crypto';
 import nacl from 'tweetnacl';
 import { Base64Error, decodeBase64, encodeBase64 } from './base64.ts';
 import { CanonicalJsonError, canonicalJsonBytes } from './canonical-json.ts';
@@ -28,7 +29,7 @@ const UNSIGNED_KEYS = ['signatures', 'unsigned'];
 export function signJson<T extends object>(obj: T, serverName: string, key: SigningKey): T & { signatures: Signatures } {
   const existing = asSignatures(getOwn(obj, 'signatures'));
   const signable = omitKeys(obj, UNSIGNED_KEYS);
-  const signature = encodeBase64(nacl.sign.detached(canonicalJsonBytes(signable), key.secretKey));
+  const signature = encodeBase64(cryptoSign(null, canonicalJsonBytes(signable), key.nativeKey));
   // Computed keys in object literals define own properties, so even a server
   // name of "__proto__" cannot reach the prototype.
   const merged: Signatures = {
