@@ -1,0 +1,123 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { TargetName } from './targets/types.ts';
+
+/** Kept between runs, outside the repo: the Synapse virtualenv, PGlite's initdb template. */
+export const CACHE_DIR = process.env.COMMCOMMS_BENCH_CACHE ?? join(homedir(), '.cache', 'commcomms-bench');
+
+/** How big each scenario is. Quick mode must finish in under 3 minutes for all three targets. */
+export interface Scale {
+  mode: 'quick' | 'full';
+  /** send: N users in M rooms, sending concurrently for T ms (capped at maxRequests in all). */
+  send: { users: number; rooms: number; durationMs: number; maxRequests: number };
+  /** fan-out: K long-polling clients in one room, S messages one every intervalMs. */
+  fanout: { clients: number; messages: number; intervalMs: number };
+  /** initial sync: one user in R rooms with H messages each. */
+  initialSync: { rooms: number; messagesPerRoom: number; repeats: number };
+  /** join: time for a user to join a local room of each size (median of `joiners`). */
+  join: { sizes: number[]; joiners: number };
+  /** Load-generator processes. */
+  workers: number;
+  /** Parallel setup requests (registration, joins, room creation). */
+  setupConcurrency: number;
+}
+
+export const QUICK: Scale = {
+  mode: 'quick',
+  send: { users: 50, rooms: 10, durationMs: 8_000, maxRequests: 100_000 },
+  fanout: { clients: 50, messages: 15, intervalMs: 250 },
+  initialSync: { rooms: 20, messagesPerRoom: 3, repeats: 3 },
+  join: { sizes: [10, 50], joiners: 3 },
+  workers: 2,
+  setupConcurrency: 8,
+};
+
+export const FULL: Scale = {
+  mode: 'full',
+  send: { users: 50, rooms: 10, durationMs: 30_000, maxRequests: 1_000_000 },
+  fanout: { clients: 1000, messages: 30, intervalMs: 1000 },
+  initialSync: { rooms: 500, messagesPerRoom: 10, repeats: 3 },
+  join: { sizes: [1000, 10_000], joiners: 3 },
+  workers: 2,
+  setupConcurrency: 8,
+};
+
+export const ALL_TARGETS: TargetName[] = ['commcomms-pglite', 'commcomms-postgres', 'synapse'];
+export const SCENARIOS = ['send', 'fanout', 'initial-sync', 'join'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface Options {
+  scale: Scale;
+  targets: TargetName[];
+  scenarios: ScenarioName[];
+  /** Profile the CommComms server's send and sync paths (--cpu-prof) instead of the comparison run. */
+  profile: boolean;
+  outDir: string | undefined;
+}
+
+const USAGE = `Usage: npm run bench -- [--quick] [--targets a,b] [--scenarios a,b] [--profile] [--out DIR]
+
+  --quick        small scales, finishes in under 3 minutes (default: full scales, much longer)
+  --targets      any of ${ALL_TARGETS.join(', ')} (default: all)
+  --scenarios    any of ${SCENARIOS.join(', ')} (default: all; memory and storage ride on send)
+  --profile      run send and sync under node --cpu-prof on each CommComms target and print
+                 the top self-time functions (no Synapse, no table)
+  --out DIR      where JSON (and profiles) go (default test/bench/out)
+Scale overrides (numbers): --send-users --send-rooms --send-seconds --fanout-clients
+  --fanout-messages --sync-rooms --join-sizes 1000,10000`;
+
+export function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean' },
+      full: { type: 'boolean' },
+      targets: { type: 'string' },
+      scenarios: { type: 'string' },
+      profile: { type: 'boolean' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      'send-users': { type: 'string' },
+      'send-rooms': { type: 'string' },
+      'send-seconds': { type: 'string' },
+      'fanout-clients': { type: 'string' },
+      'fanout-messages': { type: 'string' },
+      'sync-rooms': { type: 'string' },
+      'join-sizes': { type: 'string' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const base = values.quick ? QUICK : FULL;
+  const scale: Scale = structuredClone(base);
+  const num = (v: string | undefined, name: string): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer`);
+    return n;
+  };
+  scale.send.users = num(values['send-users'], 'send-users') ?? scale.send.users;
+  scale.send.rooms = num(values['send-rooms'], 'send-rooms') ?? scale.send.rooms;
+  scale.send.durationMs = (num(values['send-seconds'], 'send-seconds') ?? scale.send.durationMs / 1000) * 1000;
+  scale.fanout.clients = num(values['fanout-clients'], 'fanout-clients') ?? scale.fanout.clients;
+  scale.fanout.messages = num(values['fanout-messages'], 'fanout-messages') ?? scale.fanout.messages;
+  scale.initialSync.rooms = num(values['sync-rooms'], 'sync-rooms') ?? scale.initialSync.rooms;
+  if (values['join-sizes']) scale.join.sizes = values['join-sizes'].split(',').map((s) => num(s, 'join-sizes')!);
+  const pick = <T extends string>(raw: string | undefined, all: readonly T[], what: string): T[] => {
+    if (!raw) return [...all];
+    const list = raw.split(',').map((s) => s.trim()) as T[];
+    for (const t of list) if (!all.includes(t)) throw new Error(`unknown ${what} '${t}' (choose from ${all.join(', ')})`);
+    return list;
+  };
+  return {
+    scale,
+    targets: pick(values.targets, ALL_TARGETS, 'target'),
+    scenarios: pick(values.scenarios, SCENARIOS, 'scenario'),
+    profile: values.profile ?? false,
+    outDir: values.out,
+  };
+}

@@ -1,0 +1,137 @@
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import type { Scale } from './options.ts';
+import type { TargetResult } from './run-target.ts';
+
+/**
+ * The table: one row per figure, one column per target, and for each CommComms
+ * column its factor against Synapse measured in the same run. The factor always
+ * reads "times better than Synapse" (ours/theirs for throughput, theirs/ours for
+ * times and sizes), so > 1 is better and < 1 is worse.
+ */
+
+interface Row {
+  label: string;
+  unit: string;
+  better: 'higher' | 'lower' | 'none';
+  value: (r: TargetResult) => number | string | undefined;
+  target?: { text: string; met: (value: number, factor: number | undefined) => boolean };
+}
+
+const fmt = (v: number | string | undefined, unit: string): string => {
+  if (v === undefined || (typeof v === 'number' && !Number.isFinite(v))) return 'n/a';
+  if (typeof v === 'string') return v;
+  const digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
+  return `${v.toFixed(digits)}${unit ? ` ${unit}` : ''}`;
+};
+
+export function rows(scale: Scale): Row[] {
+  const s = scale.send;
+  const k = scale.fanout.clients;
+  const out: Row[] = [
+    {
+      label: `send throughput (${s.users} users, ${s.rooms} rooms, ${s.durationMs / 1000} s)`,
+      unit: 'ev/s',
+      better: 'higher',
+      value: (r) => r.send?.eventsPerSec,
+      target: { text: '≥ 5× Synapse', met: (_, f) => f !== undefined && f >= 5 },
+    },
+    { label: 'send latency p50', unit: 'ms', better: 'lower', value: (r) => r.send?.latencyMs.p50 },
+    {
+      label: `send latency p99 (${s.users} concurrent)`,
+      unit: 'ms',
+      better: 'lower',
+      value: (r) => r.send?.latencyMs.p99,
+      target: { text: '< 20 ms', met: (v) => v < 20 },
+    },
+    { label: `fan-out delay p50 (${k} long-polls)`, unit: 'ms', better: 'lower', value: (r) => r.fanout?.delayMs.p50 },
+    {
+      label: `fan-out delay p99 (${k} long-polls)`,
+      unit: 'ms',
+      better: 'lower',
+      value: (r) => r.fanout?.delayMs.p99,
+      target: { text: '< 50 ms at 1,000', met: (v) => v < 50 },
+    },
+    {
+      label: 'fan-out delivered exactly once',
+      unit: '',
+      better: 'none',
+      value: (r) =>
+        r.fanout
+          ? `${r.fanout.delivered - r.fanout.duplicated}/${r.fanout.expected}${r.fanout.lost || r.fanout.duplicated ? ' FAIL' : ''}`
+          : undefined,
+    },
+    {
+      label: `initial sync (${scale.initialSync.rooms} rooms)`,
+      unit: 'ms',
+      better: 'lower',
+      value: (r) => r.initialSync?.initialMs,
+      target: { text: '≥ 10× faster (500 rooms)', met: (_, f) => f !== undefined && f >= 10 },
+    },
+    {
+      label: 'initial sync size',
+      unit: 'KB',
+      better: 'none',
+      value: (r) => (r.initialSync ? r.initialSync.initialBytes / 1024 : undefined),
+    },
+    { label: 'incremental sync, nothing new', unit: 'ms', better: 'lower', value: (r) => r.initialSync?.incrementalEmptyMs },
+    { label: 'incremental sync, one new event', unit: 'ms', better: 'lower', value: (r) => r.initialSync?.incrementalOneEventMs },
+    ...scale.join.sizes.map((size): Row => ({
+      label: `join a room of ${size.toLocaleString('en')} members`,
+      unit: 'ms',
+      better: 'lower',
+      value: (r) => r.join?.find((j) => j.members === size)?.joinMs,
+    })),
+    { label: 'RSS idle', unit: 'MB', better: 'lower', value: (r) => r.idleRssMB, target: { text: '< 150 MB', met: (v) => v < 150 } },
+    { label: 'RSS peak during send', unit: 'MB', better: 'lower', value: (r) => r.send?.peakRssMB },
+    {
+      label: 'database per 100k messages (extrapolated)',
+      unit: 'MB',
+      better: 'lower',
+      value: (r) => (r.send ? r.send.bytesPer100k / 1024 / 1024 : undefined),
+    },
+    { label: 'startup (to first /versions)', unit: 's', better: 'none', value: (r) => r.startupSeconds },
+  ];
+  return out;
+}
+
+function factor(row: Row, ours: number | string | undefined, theirs: number | string | undefined): number | undefined {
+  if (row.better === 'none' || typeof ours !== 'number' || typeof theirs !== 'number') return undefined;
+  if (!Number.isFinite(ours) || !Number.isFinite(theirs) || ours <= 0 || theirs <= 0) return undefined;
+  return row.better === 'higher' ? ours / theirs : theirs / ours;
+}
+
+/** A markdown table (pasteable into RESULTS.md). */
+export function renderTable(scale: Scale, results: TargetResult[]): string {
+  const synapse = results.find((r) => r.name === 'synapse');
+  const ours = results.filter((r) => r.name !== 'synapse');
+  const header = ['figure', ...ours.flatMap((r) => [r.label, '× Synapse']), ...(synapse ? [synapse.label] : []), 'target (met?)'];
+  const lines: string[][] = [header];
+  for (const row of rows(scale)) {
+    const theirs = synapse ? row.value(synapse) : undefined;
+    const cells = [row.label];
+    const marks: string[] = [];
+    for (const r of ours) {
+      const v = row.value(r);
+      const f = factor(row, v, theirs);
+      cells.push(fmt(v, row.unit), row.better === 'none' ? '' : f === undefined ? 'n/a' : `${f.toFixed(2)}×`);
+      if (row.target) marks.push(typeof v === 'number' && Number.isFinite(v) ? (row.target.met(v, f) ? 'yes' : 'no') : 'n/a');
+    }
+    if (synapse) cells.push(fmt(theirs, row.unit));
+    cells.push(row.target ? `${row.target.text}${marks.length ? ` (${marks.join('/')})` : ''}` : '');
+    lines.push(cells);
+  }
+  const widths = header.map((_, i) => Math.max(...lines.map((l) => [...(l[i] ?? '')].length)));
+  const render = (l: string[]) => `| ${l.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [render(lines[0]!), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.slice(1).map(render)].join('\n');
+}
+
+export function machine(): Record<string, unknown> {
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    kernel: release(),
+    node: process.version,
+    loadavg: loadavg().map((x) => Math.round(x * 100) / 100),
+  };
+}

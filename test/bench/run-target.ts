@@ -1,0 +1,110 @@
+import { loadavg } from 'node:os';
+import { sleep } from './http.ts';
+import { registerUsers } from './matrix.ts';
+import type { ScenarioName, Scale } from './options.ts';
+import { runFanout, type FanoutOutcome } from './scenarios/fanout.ts';
+import { runInitialSync, type InitialSyncOutcome } from './scenarios/initial-sync.ts';
+import { runJoin, type JoinOutcome } from './scenarios/join.ts';
+import { readMem } from './scenarios/memory.ts';
+import { runSend, type SendOutcome } from './scenarios/send.ts';
+import { round } from './stats.ts';
+import { TARGET_LABELS, type RunningTarget, type TargetName } from './targets/types.ts';
+import type { WorkerPool } from './workers.ts';
+
+/** Every scenario against one running homeserver; failures are collected, not thrown. */
+
+export interface TargetResult {
+  name: TargetName;
+  label: string;
+  version: string;
+  database: string;
+  startupSeconds: number;
+  idleRssMB: number;
+  /** 1-minute load average of the machine before and after this target's run. */
+  loadavg: { before: number; after: number };
+  usersRegistered: number;
+  registerSeconds: number;
+  send?: SendOutcome;
+  fanout?: FanoutOutcome;
+  initialSync?: InitialSyncOutcome;
+  join?: JoinOutcome[];
+  errors: string[];
+  seconds: number;
+}
+
+export function usersNeeded(scale: Scale, scenarios: readonly ScenarioName[]): number {
+  const needs = [1];
+  if (scenarios.includes('send')) needs.push(scale.send.users);
+  if (scenarios.includes('fanout')) needs.push(scale.fanout.clients + 1);
+  if (scenarios.includes('join')) needs.push(Math.max(...scale.join.sizes) + scale.join.joiners);
+  return Math.max(...needs);
+}
+
+export async function benchTarget(
+  target: RunningTarget,
+  o: { scale: Scale; scenarios: readonly ScenarioName[]; pool: WorkerPool; log: (s: string) => void },
+): Promise<TargetResult> {
+  const { scale, scenarios, pool, log } = o;
+  const began = Date.now();
+  const result: TargetResult = {
+    name: target.name,
+    label: TARGET_LABELS[target.name],
+    version: target.version,
+    database: target.database,
+    startupSeconds: round(target.startupMs / 1000, 1),
+    idleRssMB: Number.NaN,
+    loadavg: { before: round(loadavg()[0]!, 2), after: Number.NaN },
+    usersRegistered: 0,
+    registerSeconds: 0,
+    errors: [],
+    seconds: 0,
+  };
+  const step = async <T>(name: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    const t = Date.now();
+    try {
+      const r = await fn();
+      log(`  ${name}: done in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+      return r;
+    } catch (e) {
+      const msg = `${name}: ${(e as Error).message}`;
+      result.errors.push(msg);
+      log(`  ${msg}`);
+      return undefined;
+    }
+  };
+
+  const report = (scenario: string, errors: string[]) => {
+    result.errors.push(...errors.map((e) => `${scenario}: ${e}`));
+    log(`  ${scenario}: ${errors.length} error(s), first: ${errors.slice(0, 3).join(' | ')}`);
+  };
+
+  // Idle: started, nothing asked of it yet but /versions.
+  await sleep(2000);
+  result.idleRssMB = round(readMem(target.pid).rssMB, 1);
+  const count = usersNeeded(scale, scenarios);
+  const t = Date.now();
+  const users = (await step(`register ${count} users`, () => registerUsers(target, count, 'p', scale.setupConcurrency))) ?? [];
+  result.usersRegistered = users.length;
+  result.registerSeconds = round((Date.now() - t) / 1000, 1);
+  const base = { server: target, pool, setupConcurrency: scale.setupConcurrency };
+
+  if (users.length === count) {
+    if (scenarios.includes('send')) {
+      result.send = await step('send', () => runSend({ ...base, users, scale: scale.send, pid: target.pid, dbSize: target.dbSize }));
+      if (result.send?.errors.length) report('send', result.send.errors);
+    }
+    if (scenarios.includes('fanout')) {
+      result.fanout = await step('fan-out', async () => {
+        const { roomId: _room, ...r } = await runFanout({ ...base, sender: users[0]!, clients: users.slice(1), scale: scale.fanout });
+        return r;
+      });
+      if (result.fanout?.errors.length) report('fan-out', result.fanout.errors);
+    }
+    if (scenarios.includes('initial-sync'))
+      result.initialSync = await step('initial sync', () => runInitialSync({ ...base, scale: scale.initialSync }));
+    if (scenarios.includes('join')) result.join = await step('join', () => runJoin({ ...base, users, scale: scale.join, log }));
+  }
+  result.loadavg.after = round(loadavg()[0]!, 2);
+  result.seconds = round((Date.now() - began) / 1000, 1);
+  return result;
+}
