@@ -1,3 +1,4 @@
+import { transaction } from './transaction.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -45,7 +46,7 @@ export class SchemaTooNewError extends Error {
 const MIGRATION_LOCK = 0x636f6d6d;
 
 export async function migrate(sql: Sql, migrations: Migration[], log: Logger): Promise<{ applied: number[]; version: number }> {
-  return sql.begin(async (tx) => {
+  return transaction(sql, async (tx) => {
     await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK})`;
     await tx`create table if not exists schema_migrations (
       version bigint primary key,
@@ -71,7 +72,7 @@ export async function migrate(sql: Sql, migrations: Migration[], log: Logger): P
 
 /** Roll back the newest `steps` migrations (CLI `migrate --down N`). */
 export async function migrateDown(sql: Sql, migrations: Migration[], steps: number, log: Logger): Promise<number[]> {
-  return sql.begin(async (tx) => {
+  return transaction(sql, async (tx) => {
     await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK})`;
     const rows = await tx<{ version: number }[]>`select version from schema_migrations order by version desc limit ${steps}`;
     const reverted: number[] = [];

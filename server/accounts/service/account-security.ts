@@ -1,3 +1,4 @@
+import { transaction } from '../../db/transaction.ts';
 import type { Config } from '../../config/load.ts';
 import type { Sql } from '../../db/database.ts';
 import type { Requester } from '../../http/hono-env.ts';
@@ -65,7 +66,7 @@ export function createAccountSecurity({ sql, config, checkPassword, onDeactivate
 
     async deleteDevices(who: Requester, deviceIds: string[], auth: unknown, path: string): Promise<void> {
       const uia = await reauth(who, 'delete_devices', auth, path);
-      await sql.begin(async (tx) => {
+      await transaction(sql, async (tx) => {
         await deleteDevices(tx, who.userId, deviceIds);
         await deleteUiaSession(tx, uia.sessionId);
       });
@@ -84,7 +85,7 @@ export function createAccountSecurity({ sql, config, checkPassword, onDeactivate
       checkPassword(newPassword);
       const uia = await reauth(who, 'password', auth, path);
       const hash = await hashPassword(newPassword);
-      await sql.begin(async (tx) => {
+      await transaction(sql, async (tx) => {
         await setPasswordHash(tx, who.userId, hash);
         if (logoutDevices) await deleteAllDevices(tx, who.userId, who.deviceId);
         await deleteUiaSession(tx, uia.sessionId);
@@ -93,7 +94,7 @@ export function createAccountSecurity({ sql, config, checkPassword, onDeactivate
 
     async deactivate(who: Requester, auth: unknown, path: string): Promise<void> {
       const uia = await reauth(who, 'deactivate', auth, path);
-      await sql.begin(async (tx) => {
+      await transaction(sql, async (tx) => {
         await setDeactivated(tx, who.userId);
         await deleteAllDevices(tx, who.userId);
         await deleteUiaSession(tx, uia.sessionId);

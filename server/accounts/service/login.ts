@@ -1,3 +1,4 @@
+import { transaction } from '../../db/transaction.ts';
 import type { Config } from '../../config/load.ts';
 import type { Sql } from '../../db/database.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
@@ -28,7 +29,7 @@ export function createLogin({ sql, config, sessions }: { sql: Sql; config: Confi
       const ok = await verifyPassword(req.password, user?.password_hash ?? (await decoy));
       if (!user || !ok) throw new MatrixError(403, 'M_FORBIDDEN', 'Invalid username or password');
       if (user.deactivated) throw new MatrixError(403, 'M_USER_DEACTIVATED', 'This account has been deactivated');
-      return sql.begin((tx) =>
+      return transaction(sql, (tx) =>
         sessions.issue(tx, userId, { deviceId: req.deviceId, displayName: req.displayName, refreshable: req.refreshable }),
       );
     },

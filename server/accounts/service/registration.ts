@@ -1,3 +1,4 @@
+import { transaction } from '../../db/transaction.ts';
 import { createHmac } from 'node:crypto';
 import type { Config } from '../../config/load.ts';
 import type { Sql } from '../../db/database.ts';
@@ -82,7 +83,7 @@ export function createRegistration({ sql, config, sessions }: RegistrationDeps) 
     const passwordHash = req.password === undefined ? null : await hashPassword(req.password);
     const token = (uia.results[REGISTRATION_TOKEN] as { token?: string } | undefined)?.token;
 
-    return sql.begin(async (tx) => {
+    return transaction(sql, async (tx) => {
       if (token !== undefined) {
         if (!(await registrationTokenUsable(tx, token))) throw new MatrixError(403, 'M_FORBIDDEN', 'Registration token has been used up');
         await completeRegistrationToken(tx, token);
@@ -111,7 +112,7 @@ export function createRegistration({ sql, config, sessions }: RegistrationDeps) 
   async function createAccount(a: NewAccount, login: boolean): Promise<IssuedSession | { user_id: string }> {
     validateNewLocalpart(a.localpart, serverName);
     const passwordHash = a.password === null ? null : await hashPassword(a.password);
-    return sql.begin(async (tx) => {
+    return transaction(sql, async (tx) => {
       const userId = userIdFor(a.localpart, serverName);
       const created = await insertUser(tx, {
         userId,

@@ -1,3 +1,4 @@
+import { transaction } from '../../db/transaction.ts';
 import type { Config } from '../../config/load.ts';
 import type { Sql, Tx } from '../../db/database.ts';
 import type { Requester } from '../../http/hono-env.ts';
@@ -88,7 +89,7 @@ export function createSessions({ sql, config }: SessionDeps) {
   }
 
   async function refresh(refreshToken: string): Promise<Omit<IssuedSession, 'user_id' | 'device_id'>> {
-    return sql.begin(async (tx) => {
+    return transaction(sql, async (tx) => {
       const hash = tokenHash(refreshToken);
       const row = await findRefreshTokenForUpdate(tx, hash);
       if (!row || !secretsEqual(row.token_hash, hash)) {

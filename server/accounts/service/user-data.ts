@@ -1,3 +1,4 @@
+import { transaction } from '../../db/transaction.ts';
 import type { JsonObject } from '../../../federation/events/pdu.ts';
 import type { Sql } from '../../db/database.ts';
 import { nextStreamPosition } from '../../db/stream.ts';
@@ -47,7 +48,7 @@ export function createUserData({ sql, onAccountData, onProfileChange }: UserData
     },
 
     async putAccountData(userId: string, roomId: string, type: string, content: JsonObject): Promise<number> {
-      const pos = await sql.begin(async (tx) => {
+      const pos = await transaction(sql, async (tx) => {
         const p = await nextStreamPosition(tx);
         await putAccountData(tx, userId, roomId, type, content, p);
         return p;
@@ -67,7 +68,7 @@ export function createUserData({ sql, onAccountData, onProfileChange }: UserData
       type: string,
       update: (current: JsonObject | undefined, tx: Tx) => Promise<JsonObject | undefined>,
     ): Promise<number | undefined> {
-      const pos = await sql.begin(async (tx) => {
+      const pos = await transaction(sql, async (tx) => {
         await lockAccountData(tx, userId, roomId, type);
         const next = await update(await getAccountData(tx, userId, roomId, type), tx);
         if (next === undefined) return undefined;

@@ -1,3 +1,4 @@
+import { transaction } from '../../db/transaction.ts';
 import type { JsonObject } from '../../../federation/events/pdu.ts';
 import type { Sql, Tx } from '../../db/database.ts';
 import { nextStreamPosition } from '../../db/stream.ts';
@@ -46,7 +47,7 @@ export function createPresenceService({ sql, notifier, usersSharingRoomWith, sha
     previous: PresenceRow | undefined,
   ): Promise<void> {
     const now = Date.now();
-    const pos = await sql.begin(async (tx) => {
+    const pos = await transaction(sql, async (tx) => {
       const p = await nextStreamPosition(tx);
       await upsertPresence(
         tx,

@@ -1,3 +1,4 @@
+import { transaction } from '../../db/transaction.ts';
 import type { JsonObject } from '../../../federation/events/pdu.ts';
 import type { Sql, Tx } from '../../db/database.ts';
 import { nextStreamPosition } from '../../db/stream.ts';
@@ -22,7 +23,7 @@ export function createPushRules({ sql, notifier }: { sql: Sql; notifier: Notifie
   }
 
   async function change(userId: string, edit: (doc: UserPushRules) => UserPushRules): Promise<void> {
-    const pos = await sql.begin(async (tx) => {
+    const pos = await transaction(sql, async (tx) => {
       await lockPushRules(tx, userId);
       const next = edit(await load(tx, userId));
       const p = await nextStreamPosition(tx);

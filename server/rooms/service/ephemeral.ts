@@ -1,3 +1,4 @@
+import { transaction } from '../../db/transaction.ts';
 import type { JsonObject } from '../../../federation/events/pdu.ts';
 import type { Sql, Tx } from '../../db/database.ts';
 import { nextStreamPosition } from '../../db/stream.ts';
@@ -86,7 +87,7 @@ export function createEphemeral({ sql, notifier, typing, roomState, visibility, 
 
   /** Stores a receipt unless the user's receipt of that type already points at this event or a later one. */
   async function putReceipt(userId: string, e: StoredEvent, type: ReceiptType, threadId: string): Promise<void> {
-    const pos = await sql.begin(async (tx) => {
+    const pos = await transaction(sql, async (tx) => {
       const current = await receiptEventPosition(tx, e.roomId, type, userId, threadId);
       if (current !== undefined && current >= e.streamPos) return undefined;
       const p = await nextStreamPosition(tx);

@@ -1,3 +1,4 @@
+import { transaction } from '../../db/transaction.ts';
 import { checkEventAuth, checkRedactionApplies, redactionTarget, selectAuthEvents } from '../../../federation/auth/index.ts';
 import { hashAndSignEvent, redactEvent, roomIdFromCreateEvent, type SigningKey } from '../../../federation/events/index.ts';
 import type { PduDraft } from '../../../federation/events/event-json.ts';
@@ -175,7 +176,7 @@ export function createEventWriter(deps: EventWriterDeps) {
         if (existing) return (await roomState.loadEvent(sql, existing))!;
       }
       const stored = await withRoomLock(ev.roomId, () =>
-        sql.begin(async (tx) => {
+        transaction(sql, async (tx) => {
           if (ev.txn) {
             const existing = await getTxnEvent(tx, ev.sender, ev.txn.deviceId, ev.txn.key ?? ev.txn.txnId);
             if (existing) return (await roomState.loadEvent(tx, existing))!;
@@ -204,7 +205,7 @@ export function createEventWriter(deps: EventWriterDeps) {
       /** More writes that must commit with the room (e.g. its alias). */
       alsoInTx?: (tx: Tx, roomId: string) => Promise<void>,
     ): Promise<{ roomId: string; events: StoredEvent[] }> {
-      const result = await sql.begin(async (tx) => {
+      const result = await transaction(sql, async (tx) => {
         const createDraft: PduDraft = {
           ...(version.roomIdFromCreateEvent ? {} : { room_id: roomIdForOldVersions }),
           sender: creator,
