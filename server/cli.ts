@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { sharedSecretMac } from './accounts/index.ts';
 import { existsSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config/config-error.ts';
@@ -128,9 +128,7 @@ async function main(argv: string[]): Promise<number> {
       const endpoint = `${base}/_synapse/admin/v1/register`;
       const { nonce } = (await (await fetch(endpoint)).json()) as { nonce: string };
       const admin = values.admin ?? false;
-      const mac = createHmac('sha1', secret)
-        .update(`${nonce}\x00${values.user}\x00${values.password}\x00${admin ? 'admin' : 'notadmin'}`)
-        .digest('hex');
+      const mac = sharedSecretMac(secret, { nonce, username: values.user, password: values.password, admin });
       const res = await fetch(endpoint, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

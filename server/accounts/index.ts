@@ -16,6 +16,7 @@ import { createUserData, type Profile } from './service/user-data.ts';
 
 export type { Profile } from './service/user-data.ts';
 export { parseUserId } from './service/identifiers.ts';
+export { sharedSecretMac } from './service/shared-secret-mac.ts';
 
 export interface AccountsDeps {
   sql: Sql;

@@ -1,5 +1,4 @@
 import { transaction } from '../../db/transaction.ts';
-import { createHmac } from 'node:crypto';
 import type { Config } from '../../config/load.ts';
 import type { Sql } from '../../db/database.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
@@ -7,6 +6,7 @@ import { completeRegistrationToken, ensureRegistrationToken } from '../storage/r
 import { deleteUiaSession } from '../storage/uia.ts';
 import { handleExists, insertUser } from '../storage/users.ts';
 import { userIdFor, validateNewLocalpart } from './identifiers.ts';
+import { sharedSecretMac } from './shared-secret-mac.ts';
 import { hashPassword, randomId, secretsEqual } from './secrets.ts';
 import type { IssuedSession, Sessions } from './sessions.ts';
 import { DUMMY, REGISTRATION_TOKEN, dummyStage, registrationTokenStage, registrationTokenUsable } from './stages.ts';
@@ -150,11 +150,7 @@ export function createRegistration({ sql, config, sessions }: RegistrationDeps) 
     if (!secret) throw new MatrixError(400, 'M_UNKNOWN', 'Shared secret registration is not enabled');
     const issued = nonces.get(body.nonce);
     if (issued === undefined || issued < Date.now() - 60_000) throw new MatrixError(400, 'M_UNKNOWN', 'unrecognised nonce');
-    const hmac = createHmac('sha1', secret);
-    hmac.update(body.nonce).update('\x00').update(body.username).update('\x00').update(body.password).update('\x00');
-    hmac.update(body.admin ? 'admin' : 'notadmin');
-    if (body.user_type) hmac.update('\x00').update(body.user_type);
-    const expected = Buffer.from(hmac.digest('hex'));
+    const expected = Buffer.from(sharedSecretMac(secret, body));
     if (!secretsEqual(expected, Buffer.from(body.mac.toLowerCase()))) throw new MatrixError(403, 'M_FORBIDDEN', 'HMAC incorrect');
     // Only a correct request spends the nonce, so a typo can be retried.
     nonces.delete(body.nonce);

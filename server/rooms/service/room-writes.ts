@@ -1,3 +1,4 @@
+import { canonicalJson } from '../../../federation/events/index.ts';
 import type { JsonObject } from '../../../federation/events/pdu.ts';
 import type { Sql } from '../../db/database.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
@@ -50,7 +51,8 @@ export function createRoomWrites({ sql, writer, membership }: { sql: Sql; writer
       // Re-sending identical state is a no-op that returns the existing event, as clients expect.
       const { state } = await membership.currentState(roomId);
       const existing = state.get(type, stateKey);
-      if (existing && existing.sender === who.userId && sameJson(existing.content, content)) return existing.event_id;
+      if (existing && existing.sender === who.userId && canonicalJson(existing.content) === canonicalJson(content))
+        return existing.event_id;
       if (type === 'm.room.canonical_alias' && stateKey === '') await validateCanonicalAlias(sql, roomId, content, existing?.content);
       const e = await writer.send({ roomId, type, stateKey, content, sender: who.userId });
       return e.pdu.event_id;
@@ -74,15 +76,6 @@ export function createRoomWrites({ sql, writer, membership }: { sql: Sql; writer
       return e.pdu.event_id;
     },
   };
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  return ka.length === kb.length && ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 export type RoomWrites = ReturnType<typeof createRoomWrites>;
