@@ -23,7 +23,7 @@ import { tagsAndReportsRoutes } from './routes/tags-and-reports.ts';
 import { createRoomCreator } from './service/create-room.ts';
 import { createEphemeral } from './service/ephemeral.ts';
 import { createEventSerializer } from './service/event-serializer.ts';
-import { createEventWriter } from './service/event-writer.ts';
+import { createPersister } from './service/persister/index.ts';
 import { createMembership } from './service/membership.ts';
 import { createRoomAccess } from './service/room-access.ts';
 import { createRoomLocks } from './service/room-lock.ts';
@@ -54,7 +54,7 @@ export function createRooms({ sql, config, signingKey, notifier, typing, rateLim
   const roomState = createRoomState();
   const visibility = createVisibility(roomState);
   const serializer = createEventSerializer(roomState);
-  const writer = createEventWriter({
+  const writer = createPersister({
     sql,
     serverName: config.server_name,
     signingKey,

@@ -226,9 +226,9 @@ describe('PUT /rooms/{roomId}/redact/{eventId}/{txnId}', () => {
     const timeline = after.rooms.join[roomId].timeline.events as Array<Record<string, any>>;
     expect(timeline.find((e) => e.event_id === redactionId)).toMatchObject({ type: 'm.room.redaction', redacts: target });
     // The stored PDU is pruned too, not just the view of it.
-    const [row] = await hs.hs.db.sql`select json, redacted_by from events where event_id = ${target}`;
+    const [row] = await hs.hs.db.sql`select pdu, redacted_by from events where event_id = ${target}`;
     expect(row!.redacted_by).toBe(redactionId);
-    expect(row!.json.content).toEqual({});
+    expect(JSON.parse(row!.pdu).content).toEqual({});
   });
 
   it('the same redaction txnId returns the same redaction event', async () => {

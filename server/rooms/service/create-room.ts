@@ -5,7 +5,7 @@ import type { Sql } from '../../db/database.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
 import { randomId } from '../../accounts/service/secrets.ts';
 import { getAlias, insertAlias } from '../storage/aliases.ts';
-import type { NewEvent, EventWriter } from './event-writer.ts';
+import type { NewEvent, EventWriter } from './persister/index.ts';
 
 export interface CreateRoomRequest {
   preset?: 'private_chat' | 'public_chat' | 'trusted_private_chat' | undefined;

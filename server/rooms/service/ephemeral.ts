@@ -8,7 +8,7 @@ import type { Typing } from '../../sync/typing.ts';
 import type { StoredEvent } from '../storage/events.ts';
 import { receiptEventPosition, upsertReceipt } from '../storage/receipts.ts';
 import { threadSummaries } from '../storage/relations.ts';
-import { relationOf } from './event-writer.ts';
+import { relationOf } from './persister/index.ts';
 import type { RoomState } from './room-state.ts';
 import type { Visibility } from './visibility.ts';
 

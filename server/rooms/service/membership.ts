@@ -4,9 +4,10 @@ import { roomVersion } from '../../../federation/room-versions.ts';
 import type { Sql } from '../../db/database.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
 import { getAlias } from '../storage/aliases.ts';
-import { getForwardExtremities, getRoom, membersOf, membershipsOf } from '../storage/rooms.ts';
+import { getRoom, membersOf, membershipsOf } from '../storage/rooms.ts';
+import { getCurrentStateGroup } from '../storage/dag.ts';
 import { forgetRoom } from '../storage/forgotten.ts';
-import type { EventWriter } from './event-writer.ts';
+import type { EventWriter } from './persister/index.ts';
 import type { RoomState } from './room-state.ts';
 
 export interface MembershipDeps {
@@ -31,9 +32,8 @@ export function createMembership({ sql, writer, roomState, profileOf }: Membersh
   async function currentState(roomId: string) {
     const room = await getRoom(sql, roomId);
     if (!room) throw new MatrixError(404, 'M_NOT_FOUND', 'Unknown room');
-    const ext = await getForwardExtremities(sql, roomId);
-    const head = [...(await roomState.loadEvents(sql, ext)).values()][0];
-    return { room, version: roomVersion(room.room_version)!, state: await roomState.loadState(sql, head?.stateGroup ?? null) };
+    const group = (await getCurrentStateGroup(sql, roomId)) ?? null;
+    return { room, version: roomVersion(room.room_version)!, state: await roomState.loadState(sql, group) };
   }
 
   function member(roomId: string, sender: string, target: string, content: JsonObject) {

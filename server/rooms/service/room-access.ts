@@ -1,6 +1,7 @@
 import type { Sql } from '../../db/database.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
-import { getForwardExtremities, getRoom, membershipsOf } from '../storage/rooms.ts';
+import { getRoom, membershipsOf } from '../storage/rooms.ts';
+import { getCurrentStateGroup } from '../storage/dag.ts';
 import type { RoomState } from './room-state.ts';
 import type { Visibility } from './visibility.ts';
 
@@ -21,8 +22,7 @@ export function createRoomAccess(sql: Sql, roomState: RoomState, visibility: Vis
   return async function viewRoom(userId: string, roomId: string): Promise<RoomView> {
     const room = await getRoom(sql, roomId);
     if (!room) throw new MatrixError(403, 'M_FORBIDDEN', 'You are not allowed to view this room');
-    const head = [...(await roomState.loadEvents(sql, await getForwardExtremities(sql, roomId))).values()][0];
-    const current = { roomId, stateGroup: head?.stateGroup ?? null, upTo: Number.MAX_SAFE_INTEGER };
+    const current = { roomId, stateGroup: (await getCurrentStateGroup(sql, roomId)) ?? null, upTo: Number.MAX_SAFE_INTEGER };
     const mine = (await membershipsOf(sql, userId)).find((m) => m.room_id === roomId);
     if (mine?.membership === 'join') return { ...current, membership: 'join' };
     if (mine && (mine.membership === 'leave' || mine.membership === 'ban')) {

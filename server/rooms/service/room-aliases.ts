@@ -5,7 +5,7 @@ import { aliasesOf, deleteAlias, getAlias, insertAlias } from '../storage/aliase
 import { getRoom } from '../storage/rooms.ts';
 import { parseRoomAlias } from './canonical-alias.ts';
 import { canEditDirectory, type DirectoryActor } from './directory-permission.ts';
-import type { EventWriter } from './event-writer.ts';
+import type { EventWriter } from './persister/index.ts';
 import type { Membership } from './membership.ts';
 
 export interface RoomAliasDeps {

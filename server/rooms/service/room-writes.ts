@@ -8,7 +8,7 @@ import { currentPowerLevels, userPowerLevel } from '../../../federation/auth/ind
 import { roomVersion, type RoomVersion } from '../../../federation/room-versions.ts';
 import { getEvent } from '../storage/events.ts';
 import { validateCanonicalAlias } from './canonical-alias.ts';
-import { relationOf, type EventWriter } from './event-writer.ts';
+import { relationOf, type EventWriter } from './persister/index.ts';
 import type { Membership } from './membership.ts';
 
 export interface Sender {

@@ -1,3 +1,4 @@
+import { canonicalJson } from '../../../federation/events/index.ts';
 import type { Pdu } from '../../../federation/events/pdu.ts';
 import type { Tx } from '../../db/database.ts';
 
@@ -6,46 +7,68 @@ export interface StoredEvent {
   /** Also for v12 create events, whose PDU has no room_id. */
   roomId: string;
   pdu: Pdu;
+  /** Positive: the live stream /sync reads. Negative: backfilled or outlier. */
   streamPos: number;
-  stateGroup: number;
+  /** State after the event; null for an outlier. A rejected event keeps the state before it. */
+  stateGroup: number | null;
   stateGroupBefore: number | null;
   redactedBy: string | null;
   txnId: string | null;
   deviceId: string | null;
+  outlier: boolean;
+  rejectedReason: string | null;
+  softFailed: boolean;
+  /** Accepted, not an outlier, and (for a redaction) applied: what clients may be sent. */
+  inTimeline: boolean;
 }
 
 interface EventRow {
   event_id: string;
   room_id: string;
-  json: Pdu;
+  pdu: string;
   stream_pos: number;
-  state_group: number;
+  state_group: number | null;
   state_group_before: number | null;
   redacted_by: string | null;
   txn_id: string | null;
   device_id: string | null;
+  outlier: boolean;
+  rejected_reason: string | null;
+  soft_failed: boolean;
+  in_timeline: boolean;
 }
 
-const COLUMNS = 'event_id, room_id, json, stream_pos, state_group, state_group_before, redacted_by, txn_id, device_id';
+const COLUMNS =
+  'event_id, room_id, pdu, stream_pos, state_group, state_group_before, redacted_by, txn_id, device_id, outlier, rejected_reason, soft_failed, in_timeline';
 
 function toStored(r: EventRow): StoredEvent {
   return {
     roomId: r.room_id,
-    pdu: { ...r.json, event_id: r.event_id },
+    pdu: { ...(JSON.parse(r.pdu) as Omit<Pdu, 'event_id'>), event_id: r.event_id },
     streamPos: r.stream_pos,
     stateGroup: r.state_group,
     stateGroupBefore: r.state_group_before,
     redactedBy: r.redacted_by,
     txnId: r.txn_id,
     deviceId: r.device_id,
+    outlier: r.outlier,
+    rejectedReason: r.rejected_reason,
+    softFailed: r.soft_failed,
+    inTimeline: r.in_timeline,
   };
+}
+
+/** The PDU as stored: canonical JSON without our convenience `event_id`. */
+function pduText(pdu: Omit<Pdu, 'event_id'> | Pdu): string {
+  const { event_id: _id, ...json } = pdu as Pdu;
+  return canonicalJson(json);
 }
 
 export interface NewEventRow {
   roomId: string;
   pdu: Pdu;
   streamPos: number;
-  stateGroup: number;
+  stateGroup: number | null;
   stateGroupBefore: number | null;
   relatesTo: string | null;
   relType: string | null;
@@ -53,16 +76,25 @@ export interface NewEventRow {
   threadId: string | null;
   txnId: string | null;
   deviceId: string | null;
+  outlier: boolean;
+  rejectedReason: string | null;
+  softFailed: boolean;
+  redactionHeld: boolean;
 }
 
 export async function insertEvent(tx: Tx, e: NewEventRow): Promise<void> {
-  const { event_id, ...json } = e.pdu;
   await tx`
-    insert into events (event_id, room_id, stream_pos, depth, type, state_key, sender, origin_server_ts, json,
-                        state_group, state_group_before, relates_to, rel_type, aggregation_key, thread_id, txn_id, device_id)
-    values (${event_id}, ${e.roomId}, ${e.streamPos}, ${e.pdu.depth}, ${e.pdu.type}, ${e.pdu.state_key ?? null},
-            ${e.pdu.sender}, ${e.pdu.origin_server_ts}, ${tx.json(json as never)}, ${e.stateGroup}, ${e.stateGroupBefore},
-            ${e.relatesTo}, ${e.relType}, ${e.aggregationKey}, ${e.threadId}, ${e.txnId}, ${e.deviceId})`;
+    insert into events (event_id, room_id, stream_pos, depth, type, state_key, sender, origin_server_ts, pdu,
+                        state_group, state_group_before, relates_to, rel_type, aggregation_key, thread_id, txn_id, device_id,
+                        outlier, rejected_reason, soft_failed, redaction_held)
+    values (${e.pdu.event_id}, ${e.roomId}, ${e.streamPos}, ${e.pdu.depth}, ${e.pdu.type}, ${e.pdu.state_key ?? null},
+            ${e.pdu.sender}, ${e.pdu.origin_server_ts}, ${pduText(e.pdu)}, ${e.stateGroup}, ${e.stateGroupBefore},
+            ${e.relatesTo}, ${e.relType}, ${e.aggregationKey}, ${e.threadId}, ${e.txnId}, ${e.deviceId},
+            ${e.outlier}, ${e.rejectedReason}, ${e.softFailed}, ${e.redactionHeld})`;
+  if (e.pdu.prev_events.length > 0) {
+    await tx`insert into event_edges ${tx(e.pdu.prev_events.map((p) => ({ event_id: e.pdu.event_id, prev_event_id: p, room_id: e.roomId })))}
+      on conflict do nothing`;
+  }
 }
 
 export async function getEvents(tx: Tx, eventIds: readonly string[]): Promise<Map<string, StoredEvent>> {
@@ -75,7 +107,14 @@ export async function getEvent(tx: Tx, eventId: string): Promise<StoredEvent | u
   return (await getEvents(tx, [eventId])).get(eventId);
 }
 
-/** Room events in stream order between two positions (exclusive `from`, inclusive `to`), either direction. */
+/** Which of these event ids are stored (in any form: outlier, rejected, ...). */
+export async function knownEventIds(tx: Tx, eventIds: readonly string[]): Promise<Set<string>> {
+  if (eventIds.length === 0) return new Set();
+  const rows = await tx<{ event_id: string }[]>`select event_id from events where event_id in ${tx(eventIds as string[])}`;
+  return new Set(rows.map((r) => r.event_id));
+}
+
+/** Timeline events in stream order between two positions (exclusive `after`, inclusive `upTo`), either direction. */
 export async function roomEventsBetween(
   tx: Tx,
   roomId: string,
@@ -85,29 +124,77 @@ export async function roomEventsBetween(
   const upTo = opts.upTo ?? Number.MAX_SAFE_INTEGER;
   const rows = opts.backwards
     ? await tx<EventRow[]>`select ${tx.unsafe(COLUMNS)} from events
-        where room_id = ${roomId} and stream_pos > ${after} and stream_pos <= ${upTo}
+        where room_id = ${roomId} and in_timeline and stream_pos > ${after} and stream_pos <= ${upTo}
         order by stream_pos desc limit ${opts.limit}`
     : await tx<EventRow[]>`select ${tx.unsafe(COLUMNS)} from events
-        where room_id = ${roomId} and stream_pos > ${after} and stream_pos <= ${upTo}
+        where room_id = ${roomId} and in_timeline and stream_pos > ${after} and stream_pos <= ${upTo}
         order by stream_pos asc limit ${opts.limit}`;
   return rows.map(toStored);
 }
 
-/** Rooms (of a given set) with events after `since`, for incremental sync. */
+/** A point in a room's topological order: (depth, stream position). */
+export interface TopoPoint {
+  depth: number;
+  stream: number;
+}
+
+/**
+ * Timeline events in topological order, strictly after (forwards) or before
+ * (backwards) `from`, not past `bound` (inclusive), and never above stream
+ * position `maxStream`.
+ */
+export async function roomEventsTopological(
+  tx: Tx,
+  roomId: string,
+  opts: { from: TopoPoint; bound?: TopoPoint | undefined; backwards: boolean; limit: number; maxStream: number },
+): Promise<StoredEvent[]> {
+  const { from, backwards, limit, maxStream } = opts;
+  const bound = opts.bound ?? (backwards ? { depth: -1, stream: Number.MIN_SAFE_INTEGER } : { depth: Number.MAX_SAFE_INTEGER, stream: Number.MAX_SAFE_INTEGER });
+  const rows = backwards
+    ? await tx<EventRow[]>`select ${tx.unsafe(COLUMNS)} from events
+        where room_id = ${roomId} and in_timeline and stream_pos <= ${maxStream}
+          and (depth, stream_pos) < (${from.depth}, ${from.stream}) and (depth, stream_pos) >= (${bound.depth}, ${bound.stream})
+        order by depth desc, stream_pos desc limit ${limit}`
+    : await tx<EventRow[]>`select ${tx.unsafe(COLUMNS)} from events
+        where room_id = ${roomId} and in_timeline and stream_pos <= ${maxStream}
+          and (depth, stream_pos) > (${from.depth}, ${from.stream}) and (depth, stream_pos) <= (${bound.depth}, ${bound.stream})
+        order by depth asc, stream_pos asc limit ${limit}`;
+  return rows.map(toStored);
+}
+
+/** The topological point of the newest timeline event at or before a stream position (a sync token). */
+export async function topoPointAtStream(tx: Tx, roomId: string, pos: number): Promise<TopoPoint | undefined> {
+  const [row] = await tx<{ depth: number; stream_pos: number }[]>`
+    select depth, stream_pos from events where room_id = ${roomId} and in_timeline and stream_pos <= ${pos} and stream_pos > 0
+    order by stream_pos desc limit 1`;
+  return row ? { depth: row.depth, stream: row.stream_pos } : undefined;
+}
+
+/** Rooms (of a given set) with timeline events after `since`, for incremental sync. */
 export async function roomsWithEventsSince(tx: Tx, roomIds: readonly string[], since: number, upTo: number): Promise<string[]> {
   if (roomIds.length === 0) return [];
   const rows = await tx<{ room_id: string }[]>`
     select distinct room_id from events
-    where room_id in ${tx(roomIds as string[])} and stream_pos > ${since} and stream_pos <= ${upTo}`;
+    where room_id in ${tx(roomIds as string[])} and in_timeline and stream_pos > ${since} and stream_pos <= ${upTo}`;
   return rows.map((r) => r.room_id);
 }
 
-export async function setRedacted(tx: Tx, eventId: string, redactedBy: string, prunedJson: Omit<Pdu, 'event_id'>): Promise<void> {
-  await tx`update events set redacted_by = ${redactedBy}, json = ${tx.json(prunedJson as never)},
+export async function setRedacted(tx: Tx, eventId: string, redactedBy: string, pruned: Omit<Pdu, 'event_id'>): Promise<void> {
+  await tx`update events set redacted_by = ${redactedBy}, pdu = ${pduText(pruned)},
     relates_to = null, rel_type = null, aggregation_key = null where event_id = ${eventId}`;
+}
+
+/** A held redaction now applies: clients get it, at a new position so /sync delivers it. */
+export async function releaseRedaction(tx: Tx, redactionId: string, streamPos: number): Promise<void> {
+  await tx`update events set redaction_held = false, stream_pos = ${streamPos} where event_id = ${redactionId}`;
 }
 
 export async function maxStreamPos(tx: Tx): Promise<number> {
   const [row] = await tx<{ pos: number | null }[]>`select max(stream_pos)::bigint as pos from events`;
   return row?.pos ?? 0;
+}
+
+export async function nextBackfillPosition(tx: Tx): Promise<number> {
+  const [row] = await tx<{ pos: number }[]>`select nextval('backfill_positions')::bigint as pos`;
+  return row!.pos;
 }

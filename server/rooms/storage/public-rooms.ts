@@ -63,7 +63,7 @@ export async function publicRooms(tx: Tx, q: PublicRoomQuery): Promise<PublicRoo
       select r.room_id, r.room_type,
         (select count(*) from current_state m
           where m.room_id = r.room_id and m.type = 'm.room.member' and m.membership = 'join')::bigint as joined,
-        (select jsonb_object_agg(cs.type, e.json -> 'content') from current_state cs join events e on e.event_id = cs.event_id
+        (select jsonb_object_agg(cs.type, (e.pdu::json) -> 'content') from current_state cs join events e on e.event_id = cs.event_id
           where cs.room_id = r.room_id and cs.state_key = '' and cs.type in ${tx([...DIRECTORY_STATE_TYPES])}) as state
       from rooms r where r.is_public
     )

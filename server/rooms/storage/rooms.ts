@@ -25,17 +25,6 @@ export async function setRoomPublic(tx: Tx, roomId: string, isPublic: boolean): 
   await tx`update rooms set is_public = ${isPublic} where room_id = ${roomId}`;
 }
 
-export async function getForwardExtremities(tx: Tx, roomId: string): Promise<string[]> {
-  const rows = await tx<{ event_id: string }[]>`select event_id from forward_extremities where room_id = ${roomId}`;
-  return rows.map((r) => r.event_id);
-}
-
-/** A new local event supersedes the extremities it cites. */
-export async function setForwardExtremities(tx: Tx, roomId: string, eventIds: string[]): Promise<void> {
-  await tx`delete from forward_extremities where room_id = ${roomId}`;
-  if (eventIds.length > 0) await tx`insert into forward_extremities ${tx(eventIds.map((event_id) => ({ room_id: roomId, event_id })))}`;
-}
-
 export interface CurrentStateRow {
   type: string;
   state_key: string;
@@ -52,6 +41,10 @@ export async function upsertCurrentState(
     values (${roomId}, ${e.type}, ${e.stateKey}, ${e.eventId}, ${e.membership}, ${e.streamPos})
     on conflict (room_id, type, state_key) do update
       set event_id = excluded.event_id, membership = excluded.membership, stream_pos = excluded.stream_pos`;
+}
+
+export async function deleteCurrentState(tx: Tx, roomId: string, type: string, stateKey: string): Promise<void> {
+  await tx`delete from current_state where room_id = ${roomId} and type = ${type} and state_key = ${stateKey}`;
 }
 
 export async function currentState(tx: Tx, roomId: string): Promise<CurrentStateRow[]> {

@@ -1,0 +1,20 @@
+ALTER TABLE rooms DROP COLUMN current_state_group;
+DROP TABLE event_redactions;
+DROP TABLE backward_extremities;
+DROP TABLE event_edges;
+DROP INDEX events_room_topo;
+DROP INDEX events_room_stream;
+-- Events only federation could bring have no place in the old schema.
+DELETE FROM events WHERE outlier OR rejected_reason IS NOT NULL OR soft_failed OR state_group IS NULL;
+CREATE INDEX events_room_stream ON events (room_id, stream_pos);
+DROP SEQUENCE backfill_positions;
+ALTER TABLE events DROP COLUMN in_timeline;
+ALTER TABLE events DROP COLUMN redaction_held;
+ALTER TABLE events DROP COLUMN soft_failed;
+ALTER TABLE events DROP COLUMN rejected_reason;
+ALTER TABLE events DROP COLUMN outlier;
+ALTER TABLE events ALTER COLUMN state_group SET NOT NULL;
+ALTER TABLE events ADD COLUMN json jsonb;
+UPDATE events SET json = pdu::jsonb;
+ALTER TABLE events ALTER COLUMN json SET NOT NULL;
+ALTER TABLE events DROP COLUMN pdu;

@@ -1,0 +1,262 @@
+/**
+ * The one persister for local and remote events. Each write runs its steps in
+ * one transaction under the room's lock:
+ *   build and sign (local only) → state before (resolved across prev events) →
+ *   the three auth checks → write (state group, edges, relations, redactions) →
+ *   forward extremities and current state;
+ * and after commit tells /sync. Federation calls `persistRemote` with what it receives.
+ */
+import { roomIdFromCreateEvent } from '../../../../federation/events/index.ts';
+import type { JsonObject, Pdu } from '../../../../federation/events/pdu.ts';
+import { roomVersion, type RoomVersion } from '../../../../federation/room-versions.ts';
+import type { Tx } from '../../../db/database.ts';
+import { nextStreamPosition } from '../../../db/stream.ts';
+import { transaction } from '../../../db/transaction.ts';
+import { MatrixError } from '../../../http/matrix-error.ts';
+import type { Change } from '../../../sync/notifier.ts';
+import { advanceForwardExtremities, getCurrentStateGroup, getForwardExtremities, updateBackwardExtremities } from '../../storage/dag.ts';
+import { knownEventIds, nextBackfillPosition, type StoredEvent } from '../../storage/events.ts';
+import { getRoom, getTxnEvent, insertRoom } from '../../storage/rooms.ts';
+import { checkReceivedEvent } from './auth-checks.ts';
+import { buildCreateEvent, buildLocalEvent, choosePrevEvents } from './build-local.ts';
+import { updateCurrentState } from './current-state.ts';
+import { MissingEventsError } from './missing-events.ts';
+import { stateBeforeEvent, type GroupedState } from './state-before.ts';
+import type { NewEvent, PersisterDeps, RemoteEvent, Verdict } from './types.ts';
+import { writeEvent } from './write-event.ts';
+import { checkEventAuth } from '../../../../federation/auth/index.ts';
+import { createStateGroup } from '../../storage/state.ts';
+import { splitStateKey } from '../../../../federation/events/pdu.ts';
+
+export type { NewEvent, RemoteEvent, Verdict } from './types.ts';
+export { MissingEventsError } from './missing-events.ts';
+export { relationOf } from './relation-of.ts';
+export { checkReceivedEvent } from './auth-checks.ts';
+
+export function createPersister(deps: PersisterDeps) {
+  const { sql, serverName, signingKey, roomState, notifier, withRoomLock } = deps;
+
+  const lockRoom = (tx: Tx, roomId: string) => tx`select pg_advisory_xact_lock(hashtextextended(${roomId}, 0))`;
+
+  /** Stores an event judged by `verdict` on top of `before`; live accepted events move the room's head. */
+  async function store(
+    tx: Tx,
+    roomId: string,
+    pdu: Pdu,
+    version: RoomVersion,
+    before: GroupedState | null,
+    verdict: Verdict,
+    opts: { outlier: boolean; backfilled: boolean; txn?: NewEvent['txn'] | undefined },
+  ): Promise<StoredEvent[]> {
+    const oldExtremities = await getForwardExtremities(tx, roomId);
+    const streamPos = opts.outlier || opts.backfilled ? await nextBackfillPosition(tx) : await nextStreamPosition(tx);
+    const { stored, released } = await writeEvent(tx, roomState, {
+      roomId,
+      pdu,
+      version,
+      before,
+      verdict,
+      streamPos,
+      outlier: opts.outlier,
+      txn: opts.txn,
+    });
+    if (!opts.outlier) {
+      const known = await knownEventIds(tx, pdu.prev_events);
+      await updateBackwardExtremities(
+        tx,
+        roomId,
+        pdu.event_id,
+        pdu.prev_events.filter((id) => !known.has(id)),
+      );
+    }
+    // Only accepted live events become prev events of later ones (not rejected, not soft-failed).
+    if (verdict.outcome === 'accepted' && !opts.outlier && !opts.backfilled) {
+      await advanceForwardExtremities(tx, roomId, pdu.event_id, pdu.prev_events);
+      await updateCurrentState(tx, roomState, stored, oldExtremities, version);
+    }
+    return [stored, ...released];
+  }
+
+  async function versionOf(tx: Tx, roomId: string): Promise<RoomVersion> {
+    const room = await getRoom(tx, roomId);
+    if (!room) throw new MatrixError(404, 'M_NOT_FOUND', 'Unknown room');
+    const version = roomVersion(room.room_version);
+    if (!version) throw new MatrixError(400, 'M_UNSUPPORTED_ROOM_VERSION', `Room version ${room.room_version} is not supported`);
+    return version;
+  }
+
+  /** Builds, checks and stores one local event; the room lock and transaction are held. */
+  async function appendLocal(tx: Tx, ev: NewEvent, version: RoomVersion): Promise<StoredEvent[]> {
+    await lockRoom(tx, ev.roomId);
+    const extremities = [...(await roomState.loadEvents(tx, await getForwardExtremities(tx, ev.roomId))).values()];
+    if (extremities.length === 0) throw new MatrixError(404, 'M_NOT_FOUND', 'Unknown room');
+    const prevs = choosePrevEvents(extremities);
+    const before = await stateBeforeEvent(
+      tx,
+      roomState,
+      ev.roomId,
+      prevs.map((e) => e.pdu.event_id),
+      version,
+    );
+    const pdu = buildLocalEvent(ev, prevs, before.get, version, serverName, signingKey);
+    if (Buffer.byteLength(JSON.stringify(pdu)) > MAX_PDU_BYTES) throw new MatrixError(413, 'M_TOO_LARGE', 'Event is larger than 64 KiB');
+    // Built from the current state, so the three receipt checks are this one.
+    const verdict = checkEventAuth(pdu, before.get, version);
+    if (!verdict.allowed) throw new MatrixError(403, 'M_FORBIDDEN', verdict.reason);
+    return store(tx, ev.roomId, pdu, version, before, { outcome: 'accepted' }, { outlier: false, backfilled: false, txn: ev.txn });
+  }
+
+  /** After commit: the events cache learns them, /sync hears of those in the live stream. */
+  function committed(events: StoredEvent[]): void {
+    for (const e of events) roomState.remember(e);
+    for (const e of events) if (e.inTimeline && e.streamPos > 0) notifier.notify(changeOf(e));
+  }
+
+  return {
+    /** Send one event into an existing room. Idempotent per (sender, device, txn key). */
+    async send(ev: NewEvent): Promise<StoredEvent> {
+      if (ev.txn) {
+        const existing = await getTxnEvent(sql, ev.sender, ev.txn.deviceId, ev.txn.key ?? ev.txn.txnId);
+        if (existing) return (await roomState.loadEvent(sql, existing))!;
+      }
+      const written = await withRoomLock(ev.roomId, () =>
+        transaction(sql, async (tx) => {
+          if (ev.txn) {
+            const existing = await getTxnEvent(tx, ev.sender, ev.txn.deviceId, ev.txn.key ?? ev.txn.txnId);
+            if (existing) return [(await roomState.loadEvent(tx, existing))!];
+          }
+          return appendLocal(tx, ev, await versionOf(tx, ev.roomId));
+        }),
+      );
+      committed(written);
+      return written[0]!;
+    },
+
+    /**
+     * Create a room: the create event and the initial state, all in one
+     * transaction, so a crash never leaves half a room.
+     */
+    async createRoom(
+      creator: string,
+      version: RoomVersion,
+      createContent: JsonObject,
+      roomIdForOldVersions: string,
+      meta: { isPublic: boolean; roomType: string | null },
+      then: Array<Omit<NewEvent, 'roomId'>>,
+      /** More writes that must commit with the room (e.g. its alias). */
+      alsoInTx?: (tx: Tx, roomId: string) => Promise<void>,
+    ): Promise<{ roomId: string; events: StoredEvent[] }> {
+      const create = buildCreateEvent(creator, version, createContent, roomIdForOldVersions, serverName, signingKey);
+      const roomId = version.roomIdFromCreateEvent ? roomIdFromCreateEvent(create, version) : roomIdForOldVersions;
+      const events = await transaction(sql, async (tx) => {
+        await insertRoom(tx, { roomId, version: version.id, creator, isPublic: meta.isPublic, roomType: meta.roomType });
+        await lockRoom(tx, roomId);
+        const verdict = checkEventAuth(create, () => undefined, version);
+        if (!verdict.allowed) throw new MatrixError(403, 'M_FORBIDDEN', verdict.reason);
+        const out = await store(tx, roomId, create, version, { group: null, ...(await roomState.loadState(tx, null)) }, { outcome: 'accepted' }, {
+          outlier: false,
+          backfilled: false,
+        });
+        for (const ev of then) out.push(...(await appendLocal(tx, { ...ev, roomId }, version)));
+        await alsoInTx?.(tx, roomId);
+        return out;
+      });
+      committed(events);
+      return { roomId, events };
+    },
+
+    /**
+     * Persist an event another server sent (its format, hashes and signatures
+     * already checked by federation). Stored whatever the verdict: rejected and
+     * soft-failed events are kept, out of the timeline. Throws MissingEventsError,
+     * having written nothing, when auth or prev events are not here yet.
+     */
+    async persistRemote(remote: RemoteEvent): Promise<{ event: StoredEvent; verdict: Verdict }> {
+      const { pdu } = remote;
+      const roomId = pdu.room_id ?? (pdu.type === 'm.room.create' ? remoteCreateRoomId(pdu) : undefined);
+      if (!roomId) throw new MatrixError(400, 'M_BAD_JSON', 'Event has no room_id');
+      const result = await withRoomLock(roomId, () =>
+        transaction(sql, async (tx) => {
+          await lockRoom(tx, roomId);
+          const existing = await roomState.loadEvent(tx, pdu.event_id);
+          if (existing) return { events: [existing], verdict: verdictOf(existing), fresh: false };
+          if (pdu.type === 'm.room.create' && pdu.state_key === '' && !(await getRoom(tx, roomId))) {
+            const id = typeof pdu.content.room_version === 'string' ? pdu.content.room_version : '1';
+            if (!roomVersion(id)) throw new MatrixError(400, 'M_UNSUPPORTED_ROOM_VERSION', `Room version ${id} is not supported`);
+            await insertRoom(tx, { roomId, version: id, creator: pdu.sender, isPublic: false, roomType: roomTypeOf(pdu) });
+          }
+          const version = await versionOf(tx, roomId);
+
+          const authIds = [...pdu.auth_events, ...(version.roomIdFromCreateEvent && pdu.type !== 'm.room.create' ? [`$${roomId.slice(1)}`] : [])];
+          const auth = await roomState.loadEvents(tx, authIds);
+          const missingAuth = authIds.filter((id) => !auth.has(id));
+          if (missingAuth.length > 0) throw new MissingEventsError(missingAuth, 'auth events');
+          const authEvents = new Map([...auth].map(([id, e]) => [id, e.pdu]));
+          const isRejected = (id: string) => auth.get(id)?.rejectedReason != null;
+
+          let before: GroupedState | null = null;
+          if (!remote.outlier) {
+            before = remote.stateBefore
+              ? await givenState(tx, roomId, remote.stateBefore)
+              : await stateBeforeEvent(tx, roomState, roomId, pdu.prev_events, version);
+          }
+          let current: GroupedState | undefined;
+          if (before && !remote.backfilled) {
+            const group = await getCurrentStateGroup(tx, roomId);
+            current = group === before.group ? before : { group: group ?? null, ...(await roomState.loadState(tx, group ?? null)) };
+          }
+          const verdict = checkReceivedEvent(pdu, { authEvents, stateBefore: before?.get, currentState: current?.get, isRejected }, version);
+          const events = await store(tx, roomId, pdu, version, before, verdict, {
+            outlier: remote.outlier ?? false,
+            backfilled: remote.backfilled ?? false,
+          });
+          return { events, verdict, fresh: true };
+        }),
+      );
+      if (result.fresh) committed(result.events);
+      return { event: result.events[0]!, verdict: result.verdict };
+    },
+  };
+
+  /** A state given by id (from /state_ids): every event in it must be stored. */
+  async function givenState(tx: Tx, roomId: string, state: ReadonlyMap<string, string>): Promise<GroupedState> {
+    const ids = [...state.values()];
+    const found = await knownEventIds(tx, ids);
+    const missing = ids.filter((id) => !found.has(id));
+    if (missing.length > 0) throw new MissingEventsError(missing, 'state events');
+    const entries = [...state].map(([k, event_id]) => {
+      const [type, state_key] = splitStateKey(k);
+      return { type, state_key, event_id };
+    });
+    const group = await createStateGroup(tx, roomId, null, entries, async () => []);
+    return { group, ...(await roomState.loadState(tx, group)) };
+  }
+}
+
+const MAX_PDU_BYTES = 65_536;
+
+function verdictOf(e: StoredEvent): Verdict {
+  if (e.rejectedReason !== null) return { outcome: 'rejected', reason: e.rejectedReason };
+  if (e.softFailed) return { outcome: 'soft_failed', reason: 'soft-failed' };
+  return { outcome: 'accepted' };
+}
+
+function remoteCreateRoomId(pdu: Pdu): string | undefined {
+  const id = pdu.content.room_version;
+  const version = typeof id === 'string' ? roomVersion(id) : undefined;
+  return version?.roomIdFromCreateEvent ? roomIdFromCreateEvent(pdu, version) : undefined;
+}
+
+function roomTypeOf(create: Pdu): string | null {
+  return typeof create.content.type === 'string' ? create.content.type : null;
+}
+
+function changeOf(e: StoredEvent): Change {
+  // A membership change also concerns its target, who may not be in the room yet.
+  const userIds = e.pdu.type === 'm.room.member' && e.pdu.state_key ? [e.pdu.state_key] : undefined;
+  return { pos: e.streamPos, roomId: e.roomId, ...(userIds ? { userIds } : {}) };
+}
+
+export type Persister = ReturnType<typeof createPersister>;
+/** The name the room services know it by. */
+export type EventWriter = Persister;

@@ -1,0 +1,52 @@
+import type { SigningKey } from '../../../../federation/events/index.ts';
+import type { JsonObject, Pdu } from '../../../../federation/events/pdu.ts';
+import type { Sql } from '../../../db/database.ts';
+import type { Change, Notifier } from '../../../sync/notifier.ts';
+import type { RoomLocks } from '../room-lock.ts';
+import type { RoomState } from '../room-state.ts';
+
+/** A local user's event, before it is built: what the client-facing services ask for. */
+export interface NewEvent {
+  roomId: string;
+  type: string;
+  stateKey?: string;
+  content: JsonObject;
+  sender: string;
+  /** v10 puts `redacts` at the top level; v11+ in content. Give it here for either. */
+  redacts?: string;
+  /**
+   * The client's transaction: `txnId` is echoed to the sending device; `key` (default: txnId)
+   * is what makes a retry idempotent. Per the spec a retry is the same txnId on the same
+   * path, so callers put the path's variable parts (room, event type, target) in `key`.
+   */
+  txn?: { deviceId: string; txnId: string; key?: string };
+}
+
+export interface PersisterDeps {
+  sql: Sql;
+  serverName: string;
+  signingKey: SigningKey;
+  roomState: RoomState;
+  notifier: Notifier;
+  withRoomLock: RoomLocks;
+}
+
+/** How the three checks of the server-server spec judged an event. */
+export type Verdict = { outcome: 'accepted' } | { outcome: 'rejected'; reason: string } | { outcome: 'soft_failed'; reason: string };
+
+/** What a remote server sent, and how it reached us. */
+export interface RemoteEvent {
+  pdu: Pdu;
+  /** Stored without state (e.g. an auth event fetched for another event). */
+  outlier?: boolean;
+  /** Older history fetched by backfill: negative stream position, never in /sync, no extremity change. */
+  backfilled?: boolean;
+  /**
+   * The state before the event when some prev events are missing (from /state_ids), so
+   * the event can be persisted without them; they become backward extremities.
+   */
+  stateBefore?: ReadonlyMap<string, string>;
+}
+
+/** After commit: what to tell /sync. */
+export type Changes = Change[];
