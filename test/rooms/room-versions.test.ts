@@ -20,7 +20,9 @@ import {
 } from '../support/rooms.ts';
 import { expectMatchesSpec } from '../support/spec-schema.ts';
 
-/** Room versions 10, 11 (the default) and 12: what differs at the client API, and that each one works end to end. */
+/** Room versions 1-12 (11 the default): what differs at the client API, and that each one works end to end. */
+
+const VERSIONS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12'] as const;
 
 let hs: TestHomeserver;
 let alice: TestUser;
@@ -37,30 +39,53 @@ afterAll(async () => {
 });
 
 describe('versions offered', () => {
-  it('capabilities list 10, 11 and 12 as stable with 11 the default, and createRoom without room_version makes v11', async () => {
+  it('capabilities list 1 to 12 as stable with 11 the default, and createRoom without room_version makes v11', async () => {
     const caps = ok(await alice.client.get(`${CS}/capabilities`));
+    expectMatchesSpec('capabilities.yaml', '/capabilities', 'GET', 200, caps);
     const versions = caps.capabilities['m.room_versions'];
     expect(versions.default).toBe('11');
-    for (const v of ['10', '11', '12']) expect(versions.available[v]).toBe('stable');
+    expect(versions.available).toEqual(Object.fromEntries(VERSIONS.map((v) => [v, 'stable'])));
     const roomId = await createRoom(alice, {});
     expect((await getState(alice, roomId, 'm.room.create')).room_version).toBe('11');
   });
 
   it('anything else is M_UNSUPPORTED_ROOM_VERSION', async () => {
-    for (const v of ['9', '1', '12.1', ''])
+    for (const v of ['0', '13', '12.1', 'org.example.custom', ''])
       expectMatrixError(await alice.client.post(`${CS}/createRoom`, { room_version: v }), 400, 'M_UNSUPPORTED_ROOM_VERSION');
   });
 });
 
-for (const version of ['10', '11', '12'] as const) {
+/** The event id shapes of rooms/v1 (also v2), v3 and v4+ "Event IDs". */
+function eventIdPattern(version: string): RegExp {
+  if (version === '1' || version === '2') return /^\$[^:]+:localhost$/;
+  if (version === '3') return /^\$[A-Za-z0-9+/]{43}$/;
+  return /^\$[A-Za-z0-9_-]{43}$/;
+}
+
+for (const version of VERSIONS) {
   describe(`room version ${version}`, () => {
     it('works end to end: create, invite, join, send, read state, /messages and /sync', async () => {
-      const roomId = await createRoom(alice, { room_version: version, preset: 'private_chat', name: `v${version}`, invite: [bob.userId] });
+      const created = await alice.client.post(`${CS}/createRoom`, {
+        room_version: version,
+        preset: 'private_chat',
+        name: `v${version}`,
+        invite: [bob.userId],
+      });
+      expectMatchesSpec('create_room.yaml', '/createRoom', 'POST', 200, ok(created));
+      const roomId: string = created.body.room_id;
       const bobStart = await syncOk(bob);
       expect(bobStart.rooms.invite[roomId]).toBeDefined();
-      await joinRoom(bob, roomId);
-      await sendText(alice, roomId, `hello v${version}`);
+      expectMatchesSpec('joining.yaml', '/rooms/{roomId}/join', 'POST', 200, ok(await bob.client.post(roomPath(roomId, '/join'), {})));
+      const sent = ok(
+        await alice.client.put(roomPath(roomId, `/send/m.room.message/${newTxnId()}`), { msgtype: 'm.text', body: `hello v${version}` }),
+      );
+      expectMatchesSpec('room_send.yaml', '/rooms/{roomId}/send/{eventType}/{txnId}', 'PUT', 200, sent);
+      const helloId: string = sent.event_id;
       await sendText(bob, roomId, `reply v${version}`);
+      expect(helloId).toMatch(eventIdPattern(version));
+      const hello = ok(await bob.client.get(roomPath(roomId, `/event/${enc(helloId)}`)));
+      expectMatchesSpec('rooms.yaml', '/rooms/{roomId}/event/{eventId}', 'GET', 200, hello);
+      expect(hello.event_id).toBe(helloId);
       expect((await getState(bob, roomId, 'm.room.create')).room_version).toBe(version);
       expect(await getState(bob, roomId, 'm.room.name')).toEqual({ name: `v${version}` });
       const page = ok(await messages(bob, roomId, { dir: 'b', limit: 5 }));
@@ -70,6 +95,9 @@ for (const version of ['10', '11', '12'] as const) {
       const s = await syncOk(alice, { since: bobStart.next_batch });
       expect(bodiesOf(s.rooms.join[roomId].timeline.events)).toEqual([`hello v${version}`, `reply v${version}`]);
       expect(ok(await bob.client.get(`${CS}/joined_rooms`)).joined_rooms).toContain(roomId);
+      // A redaction goes through the version's redaction rules (and, in v1/v2, its auth rule).
+      ok(await alice.client.put(roomPath(roomId, `/redact/${enc(helloId)}/${newTxnId()}`), {}));
+      expect(ok(await bob.client.get(roomPath(roomId, `/event/${enc(helloId)}`))).content).toEqual({});
     });
 
     it(version === '12' ? 'room id is derived from the create event and has no server part' : 'room id is !opaque:server', async () => {
@@ -86,11 +114,13 @@ for (const version of ['10', '11', '12'] as const) {
       }
     });
 
-    it(`the create event ${version === '10' ? 'names' : 'does not name'} the creator`, async () => {
+    const namesCreator = Number(version) <= 10;
+    it(`the create event ${namesCreator ? 'names' : 'does not name'} the creator`, async () => {
       const roomId = await createRoom(alice, { room_version: version });
       const create = await getStateEvent(alice, roomId, 'm.room.create');
       expect(create.sender).toBe(alice.userId);
-      if (version === '10') expect(create.content.creator).toBe(alice.userId);
+      expect(create.event_id).toMatch(eventIdPattern(version));
+      if (namesCreator) expect(create.content.creator).toBe(alice.userId);
       else expect(create.content).not.toHaveProperty('creator');
     });
   });
