@@ -148,6 +148,37 @@ describe('room version 12 creators', () => {
     );
   });
 
+  it('PUT m.room.power_levels: valid content is 200, invalid content 400/403, never 500', async () => {
+    const roomId = await createRoom(alice, { room_version: '12', preset: 'trusted_private_chat', invite: [carol.userId] });
+    await joinRoom(carol, roomId);
+    const pl = await getState(alice, roomId, 'm.room.power_levels');
+    const cases: Array<[name: string, content: Record<string, unknown>, status: number, errcode?: string]> = [
+      ['unchanged content', pl, 200],
+      ['a member promoted', { ...pl, users: { [bob.userId]: 50 } }, 200],
+      ['the creator listed', { ...pl, users: { [alice.userId]: 100 } }, 403, 'M_FORBIDDEN'],
+      ['an additional creator listed', { ...pl, users: { [carol.userId]: 50 } }, 403, 'M_FORBIDDEN'],
+      ['a string level (v10+)', { ...pl, ban: '50' }, 403, 'M_FORBIDDEN'],
+      ['users not an object', { ...pl, users: 'nobody' }, 403, 'M_FORBIDDEN'],
+      ['a float level', { ...pl, users: { [bob.userId]: 1.5 } }, 400, 'M_BAD_JSON'],
+      ['an integer beyond 2^53', { ...pl, kick: 2 ** 60 }, 400, 'M_BAD_JSON'],
+    ];
+    for (const [name, content, status, errcode] of cases) {
+      // Both spellings of the empty state key: with and without the trailing slash.
+      for (const path of ['/state/m.room.power_levels', '/state/m.room.power_levels/']) {
+        const res = await alice.client.put(roomPath(roomId, path), content);
+        expect(res.status, `${name} at ${path}: ${JSON.stringify(res.body)}`).toBe(status);
+        if (errcode) expectMatrixError(res, status, errcode);
+        else expectMatchesSpec('room_state.yaml', '/rooms/{roomId}/state/{eventType}/{stateKey}', 'PUT', 200, res.body);
+      }
+    }
+    // Messages with non-canonical numbers are refused the same way.
+    expectMatrixError(
+      await alice.client.put(roomPath(roomId, `/send/m.room.message/${newTxnId()}`), { body: 'x', n: 0.5 }),
+      400,
+      'M_BAD_JSON',
+    );
+  });
+
   it('trusted_private_chat makes the invitees additional creators, not power-level users', async () => {
     const roomId = await createRoom(alice, { room_version: '12', preset: 'trusted_private_chat', invite: [bob.userId] });
     const create = await getState(alice, roomId, 'm.room.create');
