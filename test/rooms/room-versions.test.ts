@@ -74,7 +74,12 @@ for (const version of VERSIONS) {
       expectMatchesSpec('create_room.yaml', '/createRoom', 'POST', 200, ok(created));
       const roomId: string = created.body.room_id;
       const bobStart = await syncOk(bob);
-      expect(bobStart.rooms.invite[roomId]).toBeDefined();
+      expectMatchesSpec('sync.yaml', '/sync', 'GET', 200, bobStart);
+      // The invite's stripped state has the create event (required since v1.16), with its origin_server_ts.
+      const strippedCreate = bobStart.rooms.invite[roomId].invite_state.events.find((e: Record<string, any>) => e.type === 'm.room.create');
+      expect(strippedCreate.content.room_version).toBe(version);
+      expect(strippedCreate.sender).toBe(alice.userId);
+      expect(strippedCreate.origin_server_ts).toBe((await getStateEvent(alice, roomId, 'm.room.create')).origin_server_ts);
       expectMatchesSpec('joining.yaml', '/rooms/{roomId}/join', 'POST', 200, ok(await bob.client.post(roomPath(roomId, '/join'), {})));
       const sent = ok(
         await alice.client.put(roomPath(roomId, `/send/m.room.message/${newTxnId()}`), { msgtype: 'm.text', body: `hello v${version}` }),
@@ -125,6 +130,37 @@ for (const version of VERSIONS) {
     });
   });
 }
+
+describe('knocking', () => {
+  it.each(['7', '10', '12'])(
+    'v%s: a knock is allowed and its knock_state carries the create event with origin_server_ts',
+    async (version) => {
+      const roomId = await createRoom(alice, {
+        room_version: version,
+        initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } }],
+      });
+      expectMatchesSpec(
+        'knocking.yaml',
+        '/knock/{roomIdOrAlias}',
+        'POST',
+        200,
+        ok(await carol.client.post(`${CS}/knock/${enc(roomId)}`, {})),
+      );
+      const s = await syncOk(carol);
+      const create = s.rooms.knock[roomId].knock_state.events.find((e: Record<string, any>) => e.type === 'm.room.create');
+      expect(create.origin_server_ts).toBe((await getStateEvent(alice, roomId, 'm.room.create')).origin_server_ts);
+      await carol.client.post(roomPath(roomId, '/leave'), {});
+    },
+  );
+
+  it('v6 has no knocking: 403', async () => {
+    const roomId = await createRoom(alice, {
+      room_version: '6',
+      initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } }],
+    });
+    expectMatrixError(await carol.client.post(`${CS}/knock/${enc(roomId)}`, {}), 403, 'M_FORBIDDEN');
+  });
+});
 
 describe('room version 12 creators', () => {
   it('the creator is not in power_levels.users, yet has the power; tombstone needs more than state_default', async () => {
