@@ -54,7 +54,7 @@ export function authTypesForEvent(event: EventShape, version: RoomVersion): Auth
     }
     // Restricted joins (v8+) cite the authorising user's membership.
     const via = event.content['join_authorised_via_users_server'];
-    if (membership === 'join' && version.knockRestricted && typeof via === 'string') {
+    if (membership === 'join' && version.restrictedJoins && typeof via === 'string') {
       add(EventType.Member, via);
     }
   }

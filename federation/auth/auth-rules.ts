@@ -1,12 +1,15 @@
 /**
- * The authorization rules of room versions 10, 11 and 12 ("Authorisation
- * rules" in each room version's spec), as one pure function. The rules about
+ * The authorization rules of room versions 1-12 ("Authorisation rules" in
+ * each room version's spec: rooms/fragments v1-auth-rules for v1/v2,
+ * v3-auth-rules for v3-v5, v8-auth-rules ..., and rooms/v10-v12), as one pure
+ * function; the differences are flags on RoomVersion. The rules about
  * the `auth_events` list itself (rule 2 in v10/v11, 3 in v12) depend only on
  * the event, so they live in auth-events-shape.ts; auth-check.ts combines both
  * for the "based on the event's auth events" check.
  *
  * Rule numbers use v10/v11 numbering; v12 inserts a rule 2 (room id names the
- * create event) so its later rules are one higher.
+ * create event) so its later rules are one higher, and v1-v5 have the
+ * m.room.aliases rule as rule 4, so theirs are one higher from there on.
  */
 import type { Pdu } from '../events/pdu.ts';
 import type { RoomVersion } from '../room-versions.ts';
@@ -54,6 +57,13 @@ export function checkEventAuth(event: Pdu, authState: AuthStateLookup, version: 
     return deny('room is not federated and the sender is on another server');
   }
 
+  // v1-v5 rule 4: a server manages its own aliases, whatever its users' power.
+  if (version.aliasesAuthRule && event.type === EventType.Aliases) {
+    if (event.state_key === undefined) return deny('m.room.aliases: missing state_key');
+    if (domainOf(event.sender) !== event.state_key) return deny("m.room.aliases: state_key is not the sender's domain");
+    return ALLOW;
+  }
+
   // Rule 4
   if (event.type === EventType.Member) return checkMemberEvent(event, authState, version, options);
 
@@ -84,6 +94,16 @@ export function checkEventAuth(event: Pdu, authState: AuthStateLookup, version: 
 
   // Rule 9
   if (event.type === EventType.PowerLevels) return checkPowerLevelsEvent(event, authState, version);
+
+  // v1/v2 rule 11: redactions were part of the auth rules (from v3 "Handling
+  // redactions" decides instead whether one is applied). Event ids carried a
+  // domain then, and a server could redact the events it had created.
+  if (version.redactionAuthRule && event.type === EventType.Redaction) {
+    if (senderLevel >= levels.redact) return ALLOW;
+    const target = event.redacts;
+    if (typeof target === 'string' && domainOf(target) !== undefined && domainOf(target) === domainOf(event.event_id)) return ALLOW;
+    return deny('m.room.redaction: sender has neither the redact level nor the domain of the redacted event id');
+  }
 
   // Rule 10
   return ALLOW;

@@ -1,8 +1,10 @@
 /**
- * Rule 4 (v12: rule 5): authorization of m.room.member events. The text is
- * the same in v10, v11 and v12 except:
- * - 4.3.1: v10 compares with `content.creator`, v11+ with the create sender;
- * - knock_restricted exists from v10 (all versions we support).
+ * Rule 4 (v1-v5 and v12: rule 5): authorization of m.room.member events. The
+ * text is the same in all versions except:
+ * - 4.3.1: v1-v10 compare with `content.creator`, v11+ with the create sender;
+ * - knocking (the join rule and membership) exists from v7;
+ * - the restricted join rule and rule 4.2 (join_authorised_via_users_server) from v8;
+ * - knock_restricted from v10.
  * Rule numbers below use the v10/v11 numbering.
  */
 import type { Pdu } from '../events/pdu.ts';
@@ -36,9 +38,9 @@ export function checkMemberEvent(event: Pdu, state: AuthStateLookup, version: Ro
     return deny('m.room.member: missing state_key or content.membership');
   }
 
-  // 4.2: the authorising server vouches for a restricted join by signing it.
+  // 4.2 (v8+): the authorising server vouches for a restricted join by signing it.
   const via = event.content['join_authorised_via_users_server'];
-  if (via !== undefined) {
+  if (via !== undefined && version.restrictedJoins) {
     const server = typeof via === 'string' && isValidUserId(via) ? domainOf(via) : undefined;
     const signed =
       server !== undefined &&
@@ -56,7 +58,9 @@ export function checkMemberEvent(event: Pdu, state: AuthStateLookup, version: Ro
     case 'ban':
       return checkBan(event, state, version);
     case 'knock':
-      return checkKnock(event, state, version);
+      // Before v7 knock is an unknown membership.
+      if (version.knocking) return checkKnock(event, state, version);
+      return deny('m.room.member: knocking is not supported by this room version');
     default:
       // 4.8
       return deny('m.room.member: unknown membership');
@@ -86,13 +90,13 @@ function checkJoin(event: Pdu, state: AuthStateLookup, version: RoomVersion): Au
   if (current === 'ban') return deny('join: sender is banned');
 
   const rule = joinRuleOf(state);
-  // 4.3.4
-  if (rule === 'invite' || rule === 'knock') {
+  // 4.3.4 (before v7 a `knock` join rule means nothing, and joins fall to 4.3.7)
+  if (rule === 'invite' || (rule === 'knock' && version.knocking)) {
     if (current === 'invite' || current === 'join') return ALLOW;
     return deny(`join: join_rule is ${rule} and sender is not invited`);
   }
-  // 4.3.5: knock_restricted was added in v10; all supported versions have it.
-  if (rule === 'restricted' || (rule === 'knock_restricted' && version.knockRestricted)) {
+  // 4.3.5: restricted was added in v8, knock_restricted in v10.
+  if ((rule === 'restricted' && version.restrictedJoins) || (rule === 'knock_restricted' && version.knockRestricted)) {
     if (current === 'join' || current === 'invite') return ALLOW;
     const via = event.content['join_authorised_via_users_server'];
     if (typeof via !== 'string') return deny(`join: ${rule} room needs join_authorised_via_users_server`);
@@ -132,7 +136,7 @@ function checkLeave(event: Pdu, state: AuthStateLookup, version: RoomVersion): A
   // 4.5.1: leaving, rejecting an invite, or retracting a knock.
   if (event.sender === target) {
     const current = membershipOf(target, state);
-    if (current === 'invite' || current === 'join' || current === 'knock') return ALLOW;
+    if (current === 'invite' || current === 'join' || (current === 'knock' && version.knocking)) return ALLOW;
     return deny(`leave: cannot leave with membership ${current ?? '(none)'}`);
   }
   // 4.5.2: kicks and unbans need the sender to be in the room.

@@ -105,7 +105,8 @@ export function checkPowerLevelsEvent(event: Pdu, state: AuthStateLookup, versio
   }
 
   // 9.6 / 9.7: the same for per-event-type and per-notification levels.
-  for (const prop of ['events', 'notifications'] as const) {
+  // Before v6 only `events` was checked here.
+  for (const prop of version.notificationsPowerLevels ? (['events', 'notifications'] as const) : (['events'] as const)) {
     const changes = diff(asObject(oldContent[prop]) ?? {}, asObject(newContent[prop]) ?? {}, version);
     for (const { key, before, after } of changes) {
       if (before !== undefined && before > senderLevel) {

@@ -36,6 +36,8 @@ export const EventType = {
   PowerLevels: 'm.room.power_levels',
   ThirdPartyInvite: 'm.room.third_party_invite',
   Redaction: 'm.room.redaction',
+  /** Special in the auth rules of v1-v5 only. */
+  Aliases: 'm.room.aliases',
 } as const;
 
 /** Optional hooks for the few rules that need more than the event data. */

@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { RoomVersion } from '../room-versions.ts';
+import { randomBytes } from 'node:crypto';
 import { Base64Error, decodeBase64, encodeBase64, encodeUrlSafeBase64 } from './base64.ts';
 import { canonicalJsonBytes } from './canonical-json.ts';
 import { type HashedPdu, type PduDraft, pduWireJson } from './event-json.ts';
@@ -32,9 +33,12 @@ export function contentHashOfJson(event: object): Uint8Array {
   return sha256(canonicalJsonBytes(omitKeys(event, ['unsigned', 'signatures', 'hashes'])));
 }
 
-/** The content hash of a PDU as unpadded base64: the value for `hashes.sha256`. */
-export function computeContentHash(pdu: PduDraft): string {
-  return encodeBase64(contentHashOfJson(pduWireJson(pdu)));
+/**
+ * The content hash of a PDU as unpadded base64: the value for `hashes.sha256`.
+ * Pass the room version for v1/v2 events, whose `event_id` is hashed too.
+ */
+export function computeContentHash(pdu: PduDraft, version?: RoomVersion): string {
+  return encodeBase64(contentHashOfJson(pduWireJson(pdu, version)));
 }
 
 /**
@@ -45,7 +49,7 @@ export function computeContentHash(pdu: PduDraft): string {
  * A mismatch with valid signatures means the event was altered or redacted in
  * transit: the spec says to keep only the redacted form, not to reject it.
  */
-export function checkContentHash(pdu: PduDraft): boolean {
+export function checkContentHash(pdu: PduDraft, version?: RoomVersion): boolean {
   const claimed = getOwn(getOwn(pdu, 'hashes'), 'sha256');
   if (typeof claimed !== 'string') return false;
   let claimedBytes: Uint8Array;
@@ -55,7 +59,7 @@ export function checkContentHash(pdu: PduDraft): boolean {
     if (e instanceof Base64Error) return false;
     throw e;
   }
-  return Buffer.from(claimedBytes).equals(contentHashOfJson(pduWireJson(pdu)));
+  return Buffer.from(claimedBytes).equals(contentHashOfJson(pduWireJson(pdu, version)));
 }
 
 /**
@@ -67,17 +71,31 @@ export function referenceHashOfJson(event: object, version: RoomVersion): Uint8A
   return sha256(canonicalJsonBytes(omitKeys(redacted, ['signatures', 'unsigned'])));
 }
 
-/** The reference hash (raw 32 bytes) of a PDU, ignoring its `event_id` field. */
+/** The reference hash (raw 32 bytes) of a PDU; its `event_id` counts only in v1/v2 rooms. */
 export function computeReferenceHash(pdu: HashedPdu, version: RoomVersion): Uint8Array {
-  return referenceHashOfJson(pduWireJson(pdu), version);
+  return referenceHashOfJson(pduWireJson(pdu, version), version);
 }
 
 /**
- * The event id for room versions 4 and later: `$` + URL-safe unpadded base64
- * of the reference hash. Any `event_id` already on the object is ignored.
+ * The event id for room versions 3 and later: `$` + unpadded base64 of the
+ * reference hash (URL-safe from v4). Any `event_id` already on the object is
+ * ignored. v1/v2 ids are not derived from the event (see `newLegacyEventId`).
  */
 export function computeEventId(pdu: HashedPdu, version: RoomVersion): string {
-  return `$${encodeUrlSafeBase64(computeReferenceHash(pdu, version))}`;
+  if (version.eventIdFormat === 'legacy') {
+    throw new EventFormatError(`room version ${version.id} event ids are chosen by the sender, not derived from the event`);
+  }
+  const hash = computeReferenceHash(pdu, version);
+  return `$${version.eventIdFormat === 'base64' ? encodeBase64(hash) : encodeUrlSafeBase64(hash)}`;
+}
+
+/**
+ * A fresh v1/v2 event id, `$opaque:server`. The opaque part only has to be
+ * unique on this server; 18 random bytes make collisions negligible without
+ * any bookkeeping.
+ */
+export function newLegacyEventId(serverName: string): string {
+  return `$${encodeUrlSafeBase64(randomBytes(18))}:${serverName}`;
 }
 
 /**

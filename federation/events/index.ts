@@ -23,6 +23,7 @@ export {
   checkContentHash,
   computeContentHash,
   computeEventId,
+  newLegacyEventId,
   computeReferenceHash,
   contentHashOfJson,
   referenceHashOfJson,

@@ -275,3 +275,32 @@ describe('redactEvent on a Pdu', () => {
     expect(redactJson(Object.freeze({ type: 'x', content: { a: 1 }, b: 2 }), V11)).toEqual({ type: 'x', content: {} });
   });
 });
+
+describe('redactEvent: room versions 1-9', () => {
+  const joinRules: JsonObject = { join_rule: 'restricted', allow: [{ type: 'm.room_membership', room_id: '!a:example.org' }] };
+  const aliases: JsonObject = { aliases: ['#a:example.org'], other: 1 };
+  const ids = (from: number, to: number): RoomVersion[] => Array.from({ length: to - from + 1 }, (_, i) => version(String(from + i)));
+  const cases: ContentCase[] = [
+    ['v1-v5 keep m.room.aliases aliases', ids(1, 5), 'm.room.aliases', aliases, { aliases: ['#a:example.org'] }],
+    ['v6+ strip m.room.aliases entirely', ids(6, 12), 'm.room.aliases', aliases, {}],
+    ['v1-v7 keep only join_rule', ids(1, 7), 'm.room.join_rules', joinRules, { join_rule: 'restricted' }],
+    ['v8+ also keep allow', ids(8, 12), 'm.room.join_rules', joinRules, joinRules],
+    ['v1-v8 keep only membership', ids(1, 8), 'm.room.member', memberContent, { membership: 'join' }],
+    [
+      'v9, v10 also keep join_authorised_via_users_server',
+      ids(9, 10),
+      'm.room.member',
+      memberContent,
+      { membership: 'join', join_authorised_via_users_server: '@admin:example.org' },
+    ],
+    ['v1-v10 keep only creator of the create content', ids(1, 10), 'm.room.create', createContent, { creator: '@alice:example.org' }],
+    ['v1-v10 power levels drop invite and notifications', ids(1, 10), 'm.room.power_levels', powerLevelsContent, powerLevelsKeptV10],
+  ];
+  it.each(cases)('%s', (_name, versions, type, content, expected) => {
+    for (const v of versions) expect(redactEvent({ type, content }, v).content, `v${v.id}`).toEqual(expected);
+  });
+
+  it('v1-v10 keep the top-level keys of v10 (event_id included, which v1/v2 ids rely on)', () => {
+    for (const v of ids(1, 10)) expect(redactEvent(everyTopLevelKey, v), `v${v.id}`).toEqual(redactEvent(everyTopLevelKey, V10));
+  });
+});

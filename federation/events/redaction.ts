@@ -1,6 +1,7 @@
 /**
- * The redaction algorithm for room versions 10, 11 and 12 (spec: rooms/v9
- * "Redactions", used unchanged by v10, and the v11 rules used by v11 and v12).
+ * The redaction algorithms of room versions 1-12 (spec: rooms/fragments
+ * v1-redactions for v1-v5, v6-redactions for v6/v7, rooms/v8, v9-redactions
+ * for v9/v10, and v11-redactions for v11/v12).
  *
  * Redaction decides what signatures and reference hashes (hence event ids)
  * cover, so it must match other servers byte for byte: keys are kept exactly as
@@ -11,7 +12,7 @@ import type { RoomVersion } from '../room-versions.ts';
 import type { PduDraft } from './event-json.ts';
 import { getOwn, isRecord, pickKeys } from './json-object.ts';
 
-/** Top-level keys kept in v10 (unchanged since v1). */
+/** Top-level keys kept in v1-v10. */
 const TOP_LEVEL_V10: ReadonlySet<string> = new Set([
   'event_id',
   'type',
@@ -38,12 +39,31 @@ const TOP_LEVEL_V11: ReadonlySet<string> = new Set(
 /** `'all'` keeps the whole content (the v11+ create event). */
 type ContentRule = ReadonlySet<string> | 'all';
 
-const CONTENT_V10: ReadonlyMap<string, ContentRule> = new Map<string, ContentRule>([
-  ['m.room.member', new Set(['membership', 'join_authorised_via_users_server'])],
+const POWER_LEVELS_V1 = new Set(['ban', 'events', 'events_default', 'kick', 'redact', 'state_default', 'users', 'users_default']);
+
+/** v1-v5 (rooms/fragments/v1-redactions): also keeps the `aliases` of m.room.aliases. */
+const CONTENT_V1: ReadonlyMap<string, ContentRule> = new Map<string, ContentRule>([
+  ['m.room.member', new Set(['membership'])],
   ['m.room.create', new Set(['creator'])],
-  ['m.room.join_rules', new Set(['join_rule', 'allow'])],
-  ['m.room.power_levels', new Set(['ban', 'events', 'events_default', 'kick', 'redact', 'state_default', 'users', 'users_default'])],
+  ['m.room.join_rules', new Set(['join_rule'])],
+  ['m.room.power_levels', POWER_LEVELS_V1],
+  ['m.room.aliases', new Set(['aliases'])],
   ['m.room.history_visibility', new Set(['history_visibility'])],
+]);
+
+/** v6, v7: m.room.aliases is no longer special. */
+const CONTENT_V6: ReadonlyMap<string, ContentRule> = new Map([...CONTENT_V1].filter(([type]) => type !== 'm.room.aliases'));
+
+/** v8: restricted rooms, so join rules keep their `allow` list. */
+const CONTENT_V8: ReadonlyMap<string, ContentRule> = new Map<string, ContentRule>([
+  ...CONTENT_V6,
+  ['m.room.join_rules', new Set(['join_rule', 'allow'])],
+]);
+
+/** v9, v10: a redacted restricted join must still show who authorised it. */
+const CONTENT_V9: ReadonlyMap<string, ContentRule> = new Map<string, ContentRule>([
+  ...CONTENT_V8,
+  ['m.room.member', new Set(['membership', 'join_authorised_via_users_server'])],
 ]);
 
 const CONTENT_V11: ReadonlyMap<string, ContentRule> = new Map<string, ContentRule>([
@@ -59,6 +79,14 @@ const CONTENT_V11: ReadonlyMap<string, ContentRule> = new Map<string, ContentRul
   // v11 moved `redacts` into content; keeping it lets a redacted redaction still be understood.
   ['m.room.redaction', new Set(['redacts'])],
 ]);
+
+const CONTENT_RULES: Readonly<Record<RoomVersion['redactionRules'], ReadonlyMap<string, ContentRule>>> = {
+  v1: CONTENT_V1,
+  v6: CONTENT_V6,
+  v8: CONTENT_V8,
+  v9: CONTENT_V9,
+  v11: CONTENT_V11,
+};
 
 const SIGNED_ONLY: ReadonlySet<string> = new Set(['signed']);
 
@@ -88,14 +116,15 @@ export function redactJson(event: object, version: RoomVersion): Record<string, 
   if (Object.prototype.hasOwnProperty.call(redacted, 'content')) {
     const type = getOwn(event, 'type');
     const content = getOwn(event, 'content');
-    return { ...redacted, content: redactContent(typeof type === 'string' ? type : '', content, v11) };
+    return { ...redacted, content: redactContent(typeof type === 'string' ? type : '', content, version) };
   }
   return redacted;
 }
 
-function redactContent(type: string, content: unknown, v11: boolean): Record<string, unknown> {
+function redactContent(type: string, content: unknown, version: RoomVersion): Record<string, unknown> {
   if (!isRecord(content)) return {};
-  const rule = (v11 ? CONTENT_V11 : CONTENT_V10).get(type);
+  const v11 = version.redactionRules === 'v11';
+  const rule = CONTENT_RULES[version.redactionRules].get(type);
   if (rule === undefined) return {};
   if (rule === 'all') return { ...content };
   const kept = pickKeys(content, rule);

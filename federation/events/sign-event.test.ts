@@ -239,3 +239,50 @@ describe('v12 create event', () => {
     expect(roomIdFromCreateEvent(create, V12)).toBe(`!${create.event_id.slice(1)}`);
   });
 });
+
+describe('event ids of room versions 1-4', () => {
+  const V1 = version('1');
+  const V2 = version('2');
+  const V3 = version('3');
+  const V4 = version('4');
+
+  it('v3 uses standard base64 of the reference hash and v4 the URL-safe alphabet of the same bytes', () => {
+    // Search a few drafts for one whose hash needs '+' or '/', so the alphabets differ visibly.
+    for (let i = 0; i < 64; i++) {
+      const draft = { ...draftFor(V3), depth: i };
+      const hashed = { ...draft, hashes: { sha256: computeContentHash(draft) } };
+      const v3 = computeEventId(hashed, V3);
+      const v4 = computeEventId(hashed, V4);
+      expect(v3).toMatch(/^\$[A-Za-z0-9+/]{43}$/);
+      expect(v4).toMatch(/^\$[A-Za-z0-9_-]{43}$/);
+      expect(v4).toBe(v3.replaceAll('+', '-').replaceAll('/', '_'));
+      if (v3 !== v4) return;
+    }
+    throw new Error('no draft produced an id with + or /');
+  });
+
+  describe.each([
+    ['1', V1],
+    ['2', V2],
+  ] as const)('v%s', (_id, v) => {
+    const draft = draftFor(v);
+
+    it('ids are $opaque:server, chosen by the sender, and not derivable', () => {
+      const a = hashAndSignEvent(draft, v, SERVER, key);
+      const b = hashAndSignEvent(draft, v, SERVER, key);
+      expect(a.event_id).toMatch(/^\$[A-Za-z0-9_-]+:example\.org$/);
+      expect(a.event_id).not.toBe(b.event_id);
+      expect(() => computeEventId(a, v)).toThrow(/chosen by the sender/);
+    });
+
+    it('a draft event_id is kept, and it is hashed and signed with the event', () => {
+      const pdu = hashAndSignEvent({ ...draft, event_id: '$given:example.org' }, v, SERVER, key);
+      expect(pdu.event_id).toBe('$given:example.org');
+      expect(checkContentHash(pdu, v)).toBe(true);
+      expect(verifyEventSignature(pdu, v, SERVER, key.keyId, pub)).toBe(true);
+      const renamed = { ...pdu, event_id: '$other:example.org' };
+      expect(checkContentHash(renamed, v)).toBe(false);
+      expect(verifyEventSignature(renamed, v, SERVER, key.keyId, pub)).toBe(false);
+    });
+  });
+});

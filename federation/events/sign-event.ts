@@ -8,7 +8,7 @@
 import type { Pdu } from './pdu.ts';
 import type { RoomVersion } from '../room-versions.ts';
 import { type PduDraft, pduWireJson } from './event-json.ts';
-import { computeContentHash, computeEventId, contentHashOfJson } from './hashes.ts';
+import { computeContentHash, computeEventId, contentHashOfJson, newLegacyEventId } from './hashes.ts';
 import { encodeBase64 } from './base64.ts';
 import { redactJson } from './redaction.ts';
 import type { SigningKey } from './signing-key.ts';
@@ -52,8 +52,17 @@ export function hashAndSignEventJson(
  * derived `event_id`. Any `event_id`, `hashes` already on the draft are ignored
  * and replaced; existing `signatures` from others are kept (they will only
  * still verify if the hashed content is unchanged).
+ *
+ * v1/v2 rooms have no derived id: the draft's `event_id` is kept if it has
+ * one, otherwise a fresh `$opaque:serverName` is chosen; either way it is
+ * hashed and signed with the rest of the event.
  */
 export function hashAndSignEvent(draft: PduDraft, version: RoomVersion, serverName: string, key: SigningKey): Pdu {
+  if (version.eventIdFormat === 'legacy') {
+    const withId = { ...draft, event_id: draft.event_id ?? newLegacyEventId(serverName) };
+    const hashed = { ...withId, hashes: { sha256: computeContentHash(withId, version) } };
+    return { ...hashed, signatures: signedRedactedSignatures(hashed, version, serverName, key) };
+  }
   const hashed = { ...draft, hashes: { sha256: computeContentHash(draft) } };
   const signatures = signedRedactedSignatures(hashed, version, serverName, key);
   return { ...hashed, signatures, event_id: computeEventId(hashed, version) };
@@ -81,9 +90,9 @@ export function verifyEventSignature(
   keyId: string,
   publicKeyBase64: string,
 ): boolean {
-  return verifyJsonSignature(redactJson(pduWireJson(pdu), version), serverName, keyId, publicKeyBase64);
+  return verifyJsonSignature(redactJson(pduWireJson(pdu, version), version), serverName, keyId, publicKeyBase64);
 }
 
 function signedRedactedSignatures(pdu: PduDraft, version: RoomVersion, serverName: string, key: SigningKey): Signatures {
-  return signEventJson(pduWireJson(pdu), version, serverName, key).signatures;
+  return signEventJson(pduWireJson(pdu, version), version, serverName, key).signatures;
 }

@@ -1,5 +1,6 @@
-/** State resolution v2 / v2.1: public API. */
+/** State resolution v1, v2 and v2.1: public API. Pick by `RoomVersion.stateRes`. */
 export { resolveState, fullConflictedSet } from './state-res-v2.ts';
+export { compareAuthEventsV1, compareOtherEventsV1, partitionStateV1, resolveStateV1, type PartitionedStateV1 } from './state-res-v1.ts';
 export type { AuthCheck, AuthChainOf, AuthResult, AuthStateLookup, FetchEvent, ResolveStateOptions, SenderPowerLevel } from './types.ts';
 export { authChain, authChainUnion, authDifference, conflictedStateSubgraph, fullAuthChain } from './auth-chain.ts';
 export {

@@ -6,6 +6,7 @@
  */
 import { stateKey, type JsonObject, type JsonValue, type Pdu, type StateMap } from '../events/pdu.ts';
 import { ROOM_VERSIONS, type RoomVersion } from '../room-versions.ts';
+import { resolveStateV1 } from './state-res-v1.ts';
 import { resolveState } from './state-res-v2.ts';
 import type { AuthCheck, AuthResult, FetchEvent, ResolveStateOptions } from './types.ts';
 
@@ -15,7 +16,7 @@ export const CHARLIE = '@charlie:example.org';
 export const ZARA = '@zara:example.org';
 export const ELLA = '@ella:example.org';
 
-export function version(id: '10' | '11' | '12'): RoomVersion {
+export function version(id: '1' | '2' | '10' | '11' | '12'): RoomVersion {
   const v = ROOM_VERSIONS.get(id);
   if (!v) throw new Error(`unknown room version ${id}`);
   return v;
@@ -162,6 +163,7 @@ export class RoomGraph {
     });
     if (states.length === 0) return new Map();
     if (states.length === 1) return new Map(states[0]);
+    if (this.version.stateRes === 'v1') return resolveStateV1(states, this.fetch, this.version, fakeAuth);
     return resolveState(states, this.fetch, this.version, fakeAuth, this.options);
   }
 
@@ -188,6 +190,8 @@ export class RoomGraph {
       content: spec.content ?? {},
       origin_server_ts: ++this.ts,
       prev_events: prevNames.map((n) => `$${n}`),
+      // State res v1 orders by depth; v2 ignores it.
+      depth: Math.max(0, ...prevNames.map((n) => this.events.get(`$${n}`)?.depth ?? 0)) + 1,
       auth_events: [...auth],
       room_id: this.roomId,
       ...(spec.stateKey === undefined ? {} : { state_key: spec.stateKey }),

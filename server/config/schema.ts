@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { STABLE_ROOM_VERSION_IDS } from '../../federation/room-versions.ts';
 
 /**
  * homeserver.yaml, in the spirit of Synapse's. Every key has a default so that a
@@ -95,7 +96,7 @@ export const configSchema = z.object({
     .int()
     .positive()
     .default(2 * 1024 * 1024),
-  rooms: z.object({ default_room_version: z.enum(['10', '11', '12']).default('11') }).prefault({}),
+  rooms: z.object({ default_room_version: z.enum(STABLE_ROOM_VERSION_IDS).default('11') }).prefault({}),
   turn: z
     .object({
       uris: z.array(z.string()).default([]),

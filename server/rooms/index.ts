@@ -63,7 +63,7 @@ export function createRooms({ sql, config, signingKey, notifier, typing, rateLim
     withRoomLock: createRoomLocks(),
   });
   const profileOf = (userId: string) => accounts.userData.getProfile(userId).catch(() => ({}));
-  const membership = createMembership({ sql, writer, roomState, profileOf });
+  const membership = createMembership({ sql, serverName: config.server_name, writer, roomState, profileOf });
   const createRoom = createRoomCreator({ sql, config, writer, profileOf });
   const writes = createRoomWrites({ sql, writer, membership });
   const viewRoom = createRoomAccess(sql, roomState, visibility);

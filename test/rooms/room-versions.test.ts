@@ -20,7 +20,9 @@ import {
 } from '../support/rooms.ts';
 import { expectMatchesSpec } from '../support/spec-schema.ts';
 
-/** Room versions 10, 11 (the default) and 12: what differs at the client API, and that each one works end to end. */
+/** Room versions 1-12 (11 the default): what differs at the client API, and that each one works end to end. */
+
+const VERSIONS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12'] as const;
 
 let hs: TestHomeserver;
 let alice: TestUser;
@@ -37,30 +39,58 @@ afterAll(async () => {
 });
 
 describe('versions offered', () => {
-  it('capabilities list 10, 11 and 12 as stable with 11 the default, and createRoom without room_version makes v11', async () => {
+  it('capabilities list 1 to 12 as stable with 11 the default, and createRoom without room_version makes v11', async () => {
     const caps = ok(await alice.client.get(`${CS}/capabilities`));
+    expectMatchesSpec('capabilities.yaml', '/capabilities', 'GET', 200, caps);
     const versions = caps.capabilities['m.room_versions'];
     expect(versions.default).toBe('11');
-    for (const v of ['10', '11', '12']) expect(versions.available[v]).toBe('stable');
+    expect(versions.available).toEqual(Object.fromEntries(VERSIONS.map((v) => [v, 'stable'])));
     const roomId = await createRoom(alice, {});
     expect((await getState(alice, roomId, 'm.room.create')).room_version).toBe('11');
   });
 
   it('anything else is M_UNSUPPORTED_ROOM_VERSION', async () => {
-    for (const v of ['9', '1', '12.1', ''])
+    for (const v of ['0', '13', '12.1', 'org.example.custom', ''])
       expectMatrixError(await alice.client.post(`${CS}/createRoom`, { room_version: v }), 400, 'M_UNSUPPORTED_ROOM_VERSION');
   });
 });
 
-for (const version of ['10', '11', '12'] as const) {
+/** The event id shapes of rooms/v1 (also v2), v3 and v4+ "Event IDs". */
+function eventIdPattern(version: string): RegExp {
+  if (version === '1' || version === '2') return /^\$[^:]+:localhost$/;
+  if (version === '3') return /^\$[A-Za-z0-9+/]{43}$/;
+  return /^\$[A-Za-z0-9_-]{43}$/;
+}
+
+for (const version of VERSIONS) {
   describe(`room version ${version}`, () => {
     it('works end to end: create, invite, join, send, read state, /messages and /sync', async () => {
-      const roomId = await createRoom(alice, { room_version: version, preset: 'private_chat', name: `v${version}`, invite: [bob.userId] });
+      const created = await alice.client.post(`${CS}/createRoom`, {
+        room_version: version,
+        preset: 'private_chat',
+        name: `v${version}`,
+        invite: [bob.userId],
+      });
+      expectMatchesSpec('create_room.yaml', '/createRoom', 'POST', 200, ok(created));
+      const roomId: string = created.body.room_id;
       const bobStart = await syncOk(bob);
-      expect(bobStart.rooms.invite[roomId]).toBeDefined();
-      await joinRoom(bob, roomId);
-      await sendText(alice, roomId, `hello v${version}`);
+      expectMatchesSpec('sync.yaml', '/sync', 'GET', 200, bobStart);
+      // The invite's stripped state has the create event (required since v1.16), with its origin_server_ts.
+      const strippedCreate = bobStart.rooms.invite[roomId].invite_state.events.find((e: Record<string, any>) => e.type === 'm.room.create');
+      expect(strippedCreate.content.room_version).toBe(version);
+      expect(strippedCreate.sender).toBe(alice.userId);
+      expect(strippedCreate.origin_server_ts).toBe((await getStateEvent(alice, roomId, 'm.room.create')).origin_server_ts);
+      expectMatchesSpec('joining.yaml', '/rooms/{roomId}/join', 'POST', 200, ok(await bob.client.post(roomPath(roomId, '/join'), {})));
+      const sent = ok(
+        await alice.client.put(roomPath(roomId, `/send/m.room.message/${newTxnId()}`), { msgtype: 'm.text', body: `hello v${version}` }),
+      );
+      expectMatchesSpec('room_send.yaml', '/rooms/{roomId}/send/{eventType}/{txnId}', 'PUT', 200, sent);
+      const helloId: string = sent.event_id;
       await sendText(bob, roomId, `reply v${version}`);
+      expect(helloId).toMatch(eventIdPattern(version));
+      const hello = ok(await bob.client.get(roomPath(roomId, `/event/${enc(helloId)}`)));
+      expectMatchesSpec('rooms.yaml', '/rooms/{roomId}/event/{eventId}', 'GET', 200, hello);
+      expect(hello.event_id).toBe(helloId);
       expect((await getState(bob, roomId, 'm.room.create')).room_version).toBe(version);
       expect(await getState(bob, roomId, 'm.room.name')).toEqual({ name: `v${version}` });
       const page = ok(await messages(bob, roomId, { dir: 'b', limit: 5 }));
@@ -70,6 +100,9 @@ for (const version of ['10', '11', '12'] as const) {
       const s = await syncOk(alice, { since: bobStart.next_batch });
       expect(bodiesOf(s.rooms.join[roomId].timeline.events)).toEqual([`hello v${version}`, `reply v${version}`]);
       expect(ok(await bob.client.get(`${CS}/joined_rooms`)).joined_rooms).toContain(roomId);
+      // A redaction goes through the version's redaction rules (and, in v1/v2, its auth rule).
+      ok(await alice.client.put(roomPath(roomId, `/redact/${enc(helloId)}/${newTxnId()}`), {}));
+      expect(ok(await bob.client.get(roomPath(roomId, `/event/${enc(helloId)}`))).content).toEqual({});
     });
 
     it(version === '12' ? 'room id is derived from the create event and has no server part' : 'room id is !opaque:server', async () => {
@@ -86,15 +119,48 @@ for (const version of ['10', '11', '12'] as const) {
       }
     });
 
-    it(`the create event ${version === '10' ? 'names' : 'does not name'} the creator`, async () => {
+    const namesCreator = Number(version) <= 10;
+    it(`the create event ${namesCreator ? 'names' : 'does not name'} the creator`, async () => {
       const roomId = await createRoom(alice, { room_version: version });
       const create = await getStateEvent(alice, roomId, 'm.room.create');
       expect(create.sender).toBe(alice.userId);
-      if (version === '10') expect(create.content.creator).toBe(alice.userId);
+      expect(create.event_id).toMatch(eventIdPattern(version));
+      if (namesCreator) expect(create.content.creator).toBe(alice.userId);
       else expect(create.content).not.toHaveProperty('creator');
     });
   });
 }
+
+describe('knocking', () => {
+  it.each(['7', '10', '12'])(
+    'v%s: a knock is allowed and its knock_state carries the create event with origin_server_ts',
+    async (version) => {
+      const roomId = await createRoom(alice, {
+        room_version: version,
+        initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } }],
+      });
+      expectMatchesSpec(
+        'knocking.yaml',
+        '/knock/{roomIdOrAlias}',
+        'POST',
+        200,
+        ok(await carol.client.post(`${CS}/knock/${enc(roomId)}`, {})),
+      );
+      const s = await syncOk(carol);
+      const create = s.rooms.knock[roomId].knock_state.events.find((e: Record<string, any>) => e.type === 'm.room.create');
+      expect(create.origin_server_ts).toBe((await getStateEvent(alice, roomId, 'm.room.create')).origin_server_ts);
+      await carol.client.post(roomPath(roomId, '/leave'), {});
+    },
+  );
+
+  it('v6 has no knocking: 403', async () => {
+    const roomId = await createRoom(alice, {
+      room_version: '6',
+      initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } }],
+    });
+    expectMatrixError(await carol.client.post(`${CS}/knock/${enc(roomId)}`, {}), 403, 'M_FORBIDDEN');
+  });
+});
 
 describe('room version 12 creators', () => {
   it('the creator is not in power_levels.users, yet has the power; tombstone needs more than state_default', async () => {
@@ -115,6 +181,37 @@ describe('room version 12 creators', () => {
       await bob.client.put(roomPath(roomId, '/state/m.room.power_levels/'), { ...now, users: { ...now.users, [alice.userId]: 0 } }),
       403,
       'M_FORBIDDEN',
+    );
+  });
+
+  it('PUT m.room.power_levels: valid content is 200, invalid content 400/403, never 500', async () => {
+    const roomId = await createRoom(alice, { room_version: '12', preset: 'trusted_private_chat', invite: [carol.userId] });
+    await joinRoom(carol, roomId);
+    const pl = await getState(alice, roomId, 'm.room.power_levels');
+    const cases: Array<[name: string, content: Record<string, unknown>, status: number, errcode?: string]> = [
+      ['unchanged content', pl, 200],
+      ['a member promoted', { ...pl, users: { [bob.userId]: 50 } }, 200],
+      ['the creator listed', { ...pl, users: { [alice.userId]: 100 } }, 403, 'M_FORBIDDEN'],
+      ['an additional creator listed', { ...pl, users: { [carol.userId]: 50 } }, 403, 'M_FORBIDDEN'],
+      ['a string level (v10+)', { ...pl, ban: '50' }, 403, 'M_FORBIDDEN'],
+      ['users not an object', { ...pl, users: 'nobody' }, 403, 'M_FORBIDDEN'],
+      ['a float level', { ...pl, users: { [bob.userId]: 1.5 } }, 400, 'M_BAD_JSON'],
+      ['an integer beyond 2^53', { ...pl, kick: 2 ** 60 }, 400, 'M_BAD_JSON'],
+    ];
+    for (const [name, content, status, errcode] of cases) {
+      // Both spellings of the empty state key: with and without the trailing slash.
+      for (const path of ['/state/m.room.power_levels', '/state/m.room.power_levels/']) {
+        const res = await alice.client.put(roomPath(roomId, path), content);
+        expect(res.status, `${name} at ${path}: ${JSON.stringify(res.body)}`).toBe(status);
+        if (errcode) expectMatrixError(res, status, errcode);
+        else expectMatchesSpec('room_state.yaml', '/rooms/{roomId}/state/{eventType}/{stateKey}', 'PUT', 200, res.body);
+      }
+    }
+    // Messages with non-canonical numbers are refused the same way.
+    expectMatrixError(
+      await alice.client.put(roomPath(roomId, `/send/m.room.message/${newTxnId()}`), { body: 'x', n: 0.5 }),
+      400,
+      'M_BAD_JSON',
     );
   });
 

@@ -1,5 +1,5 @@
 import type { JsonObject } from '../../../federation/events/pdu.ts';
-import { userPowerLevel, currentPowerLevels } from '../../../federation/auth/index.ts';
+import { domainOf, userPowerLevel, currentPowerLevels } from '../../../federation/auth/index.ts';
 import { roomVersion } from '../../../federation/room-versions.ts';
 import type { Sql } from '../../db/database.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
@@ -12,13 +12,15 @@ import type { RoomState } from './room-state.ts';
 
 export interface MembershipDeps {
   sql: Sql;
+  /** Our server name: only our own users can vouch for a restricted join, since only our signature goes on it. */
+  serverName: string;
   writer: EventWriter;
   roomState: RoomState;
   profileOf: (userId: string) => Promise<{ displayname?: string; avatar_url?: string }>;
 }
 
 /** Joins, invites, leaves, kicks, bans and knocks: member events the auth rules decide on. */
-export function createMembership({ sql, writer, roomState, profileOf }: MembershipDeps) {
+export function createMembership({ sql, serverName, writer, roomState, profileOf }: MembershipDeps) {
   async function resolveRoom(roomIdOrAlias: string): Promise<string> {
     if (roomIdOrAlias.startsWith('#')) {
       const alias = await getAlias(sql, roomIdOrAlias);
@@ -43,12 +45,17 @@ export function createMembership({ sql, writer, roomState, profileOf }: Membersh
   /**
    * For restricted rooms: a joined local user with the power to invite vouches
    * for the joiner, once the joiner is shown to be in one of the allowed rooms.
+   * The auth rules accept the vouch only with a signature from the voucher's
+   * server, and the event writer signs as us, so the voucher must be local.
+   * Undefined when no vouch applies or none can be given; the auth rules then
+   * refuse the join with 403.
    */
   async function authorisingUser(roomId: string, userId: string): Promise<string | undefined> {
     const { version, state } = await currentState(roomId);
     const rules = state.get('m.room.join_rules', '')?.content;
     const rule = rules?.join_rule;
-    if (rule !== 'restricted' && rule !== 'knock_restricted') return undefined;
+    const restricted = (rule === 'restricted' && version.restrictedJoins) || (rule === 'knock_restricted' && version.knockRestricted);
+    if (!restricted) return undefined;
     const mine = state.get('m.room.member', userId)?.content.membership;
     if (mine === 'join' || mine === 'invite') return undefined;
     const allow = Array.isArray(rules?.allow) ? rules.allow : [];
@@ -65,7 +72,7 @@ export function createMembership({ sql, writer, roomState, profileOf }: Membersh
     if (!qualifies) return undefined;
     const invite = currentPowerLevels(state.get, version).invite;
     for (const m of await membersOf(sql, roomId, 'join')) {
-      if (userPowerLevel(m.user_id, state.get, version) >= invite) return m.user_id;
+      if (domainOf(m.user_id) === serverName && userPowerLevel(m.user_id, state.get, version) >= invite) return m.user_id;
     }
     return undefined;
   }

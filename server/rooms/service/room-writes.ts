@@ -1,4 +1,4 @@
-import { canonicalJson } from '../../../federation/events/index.ts';
+import { CanonicalJsonError, canonicalJson } from '../../../federation/events/index.ts';
 import type { JsonObject } from '../../../federation/events/pdu.ts';
 import type { Sql } from '../../db/database.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
@@ -10,6 +10,22 @@ import { getEvent } from '../storage/events.ts';
 import { validateCanonicalAlias } from './canonical-alias.ts';
 import { relationOf, type EventWriter } from './persister/index.ts';
 import type { Membership } from './membership.ts';
+
+/**
+ * Event content must have a canonical JSON form to be hashed and signed: no
+ * floats, no integers beyond ±(2^53-1). Room versions 6+ require refusing
+ * such content with M_BAD_JSON; v1-v5 only ask servers not to be strict with
+ * what they receive, and we cannot sign such content either, so it is refused
+ * in every version rather than failing later as a 500.
+ */
+export function assertCanonicalContent(content: JsonObject): string {
+  try {
+    return canonicalJson(content);
+  } catch (e) {
+    if (e instanceof CanonicalJsonError) throw new MatrixError(400, 'M_BAD_JSON', `Event content is not canonical JSON: ${e.message}`);
+    throw e;
+  }
+}
 
 export interface Sender {
   userId: string;
@@ -34,6 +50,7 @@ export function createRoomWrites({ sql, writer, membership }: { sql: Sql; writer
   return {
     async sendMessage(who: Sender, roomId: string, type: string, txnId: string, content: JsonObject): Promise<string> {
       if (type === 'm.room.redaction') throw new MatrixError(400, 'M_BAD_JSON', 'Use the /redact endpoint to redact events');
+      assertCanonicalContent(content);
       const rel = relationOf(content);
       if (rel?.relType === 'm.annotation' && rel.key !== null && (await duplicateAnnotation(sql, rel.eventId, who.userId, type, rel.key))) {
         throw new MatrixError(400, 'M_DUPLICATE_ANNOTATION', 'You have already sent this annotation');
@@ -48,11 +65,11 @@ export function createRoomWrites({ sql, writer, membership }: { sql: Sql; writer
       // Clients also PUT member events directly (e.g. a per-room display name); the auth rules judge them.
       if (type === 'm.room.member' && typeof content.membership !== 'string')
         throw new MatrixError(400, 'M_BAD_JSON', 'membership is required');
+      const canonical = assertCanonicalContent(content);
       // Re-sending identical state is a no-op that returns the existing event, as clients expect.
       const { state } = await membership.currentState(roomId);
       const existing = state.get(type, stateKey);
-      if (existing && existing.sender === who.userId && canonicalJson(existing.content) === canonicalJson(content))
-        return existing.event_id;
+      if (existing && existing.sender === who.userId && canonicalJson(existing.content) === canonical) return existing.event_id;
       if (type === 'm.room.canonical_alias' && stateKey === '') await validateCanonicalAlias(sql, roomId, content, existing?.content);
       const e = await writer.send({ roomId, type, stateKey, content, sender: who.userId });
       return e.pdu.event_id;

@@ -6,6 +6,7 @@ import type { ReceiptRow } from '../../rooms/storage/receipts.ts';
 import type { Notifier, StreamPoint } from '../notifier.ts';
 import { roomSummary, syncRoomTimeline, type Viewer } from './room-sync.ts';
 import type { SyncSources } from './sources.ts';
+import { STRIPPED_STATE_TYPES, strippedStateEvent } from './stripped-state.ts';
 import { formatSyncToken } from './sync-token.ts';
 
 export interface SyncRequest {
@@ -21,16 +22,6 @@ export interface SyncDeps {
   notifier: Notifier;
   sources: SyncSources;
 }
-
-const STRIPPED_TYPES = new Set([
-  'm.room.create',
-  'm.room.join_rules',
-  'm.room.name',
-  'm.room.avatar',
-  'm.room.canonical_alias',
-  'm.room.encryption',
-  'm.room.topic',
-]);
 
 /** /sync v2: one pass computes everything after `since`; an empty pass waits for the notifier. */
 export function createSync({ sql, notifier, sources: src }: SyncDeps) {
@@ -101,8 +92,8 @@ export function createSync({ sql, notifier, sources: src }: SyncDeps) {
         const state = await src.loadState(sql, ev.stateGroupBefore);
         const stripped = state
           .events()
-          .filter((e) => STRIPPED_TYPES.has(e.type))
-          .map((e) => ({ type: e.type, state_key: e.state_key ?? '', sender: e.sender, content: e.content }));
+          .filter((e) => STRIPPED_STATE_TYPES.has(e.type))
+          .map(strippedStateEvent);
         const own = (await src.serialize(sql, [ev], viewer, false))[0]!;
         const events = [...stripped, { type: own.type, state_key: own.state_key ?? '', sender: own.sender, content: own.content }];
         if (m.membership === 'invite') invite[m.room_id] = { invite_state: { events } };
