@@ -17,3 +17,4 @@ export { iterativeAuthChecks, authStateFor, type IterativeAuthContext } from './
 export { partitionState, type PartitionedState } from './partition.ts';
 export { isPowerEvent } from './events.ts';
 export { roomCreators, senderPowerLevelFromAuthEvents, userPowerLevel } from './power.ts';
+export { MissingEventsError } from './missing-events.ts';

@@ -125,7 +125,7 @@ describe('resolveStateV1', () => {
     expect(Object.fromEntries(out)).toEqual(Object.fromEntries([...states[0]!, ...states[1]!]));
   });
 
-  it('conflicting events that cannot be fetched are ignored', () => {
+  it('conflicting events that cannot be fetched fail the resolution, naming them', () => {
     const a = pdu({ id: 'a', type: 'm.room.topic', sender: ALICE, state_key: '' });
     const states = [new Map([[stateKey('m.room.topic', ''), '$a']]), new Map([[stateKey('m.room.topic', ''), '$missing']])];
     const create = pdu({ id: 'c', type: 'm.room.create', sender: ALICE, state_key: '', content: { creator: ALICE } });
@@ -135,7 +135,8 @@ describe('resolveStateV1', () => {
       [stateKey('m.room.member', ALICE), '$j'],
     ];
     const withShared = states.map((s) => new Map([...shared, ...s]));
-    const out = resolveStateV1(withShared, fetcherOf([a, create, join]), V1, fakeAuth);
-    expect(out.get(stateKey('m.room.topic', ''))).toBe('$a');
+    expect(() => resolveStateV1(withShared, fetcherOf([a, create, join]), V1, fakeAuth)).toThrow(
+      expect.objectContaining({ name: 'MissingEventsError', eventIds: ['$missing'] }),
+    );
   });
 });

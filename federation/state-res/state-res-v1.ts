@@ -7,6 +7,7 @@
  * implemented as written, not improved, because every server in a v1 room
  * must reach the same answer.
  */
+import { MissingEventsError } from './missing-events.ts';
 import { createHash } from 'node:crypto';
 import { splitStateKey, stateKey, type Pdu, type StateKey, type StateMap } from '../events/pdu.ts';
 import type { RoomVersion } from '../room-versions.ts';
@@ -102,6 +103,9 @@ export function resolveStateV1(
   const { unconflicted, conflicted } = partitionStateV1(stateSets);
   const resolved: StateMap = new Map(unconflicted);
   if (conflicted.size === 0) return resolved;
+  // A conflicted event we cannot fetch fails the resolution (the caller fetches it), never silently loses.
+  const missing = [...conflicted.values()].flatMap((ids) => [...ids]).filter((id) => !fetchEvent(id));
+  if (missing.length > 0) throw new MissingEventsError(missing, 'events for state resolution');
   const lookup = lookupIn(resolved, fetchEvent);
   const keys = [...conflicted.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 

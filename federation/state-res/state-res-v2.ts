@@ -13,11 +13,13 @@ import { mainlineOrder, reverseTopologicalPowerOrder } from './ordering.ts';
 import { partitionState } from './partition.ts';
 import { senderPowerLevelFromAuthEvents } from './power.ts';
 import type { AuthCheck, FetchEvent, ResolveStateOptions } from './types.ts';
+import { MissingEventsError } from './missing-events.ts';
 
 /**
  * The "full conflicted set": conflicted state set ∪ auth difference, and for
- * v2.1 also ∪ conflicted state subgraph. Ids we cannot fetch are dropped,
- * since they can neither be ordered nor authorised.
+ * v2.1 also ∪ conflicted state subgraph. An id we cannot fetch fails the
+ * resolution: leaving it out would give a state other servers do not reach,
+ * so the caller must fetch it and try again.
  */
 export function fullConflictedSet(
   stateSets: readonly StateMap[],
@@ -29,7 +31,8 @@ export function fullConflictedSet(
   const chains = stateSets.map((set) => fullAuthChain(set.values(), fetchEvent, options.authChainOf));
   const full = new Set<string>([...conflicted, ...authDifference(chains)]);
   if (version.stateResV21) for (const id of conflictedStateSubgraph(conflicted, fetchEvent)) full.add(id);
-  for (const id of full) if (!fetchEvent(id)) full.delete(id);
+  const missing = [...full].filter((id) => !fetchEvent(id));
+  if (missing.length > 0) throw new MissingEventsError(missing, 'events for state resolution');
   return full;
 }
 

@@ -37,7 +37,7 @@ import { roomEventsBetween, roomsWithEventsSince } from './storage/events.ts';
 import { forgottenRooms } from './storage/forgotten.ts';
 import { countUnread, readUpTo, receiptsSince } from './storage/receipts.ts';
 import { membershipsOf } from './storage/rooms.ts';
-import { shareARoom, usersSharingRoomWith } from './storage/shared-rooms.ts';
+import { shareARoom, usersNewlySharingRoomWith, usersSharingRoomWith } from './storage/shared-rooms.ts';
 
 export interface RoomsDeps {
   sql: Sql;
@@ -135,8 +135,9 @@ export function createRooms({ sql, config, signingKey, notifier, typing, rateLim
     membership,
     writer,
     reads,
-    /** For presence: who shares a joined room with a user, and whether two users do. */
+    /** For presence: who shares a joined room with a user (since when), and whether two users do. */
     usersSharingRoomWith,
+    usersNewlySharingRoomWith,
     shareARoom,
     mount(app: Hono<AppEnv>): void {
       const deps = { config, auth: accounts.auth, rateLimiter, createRoom, membership, writes, reads };

@@ -4,13 +4,22 @@ import type { Sql, Tx } from '../../db/database.ts';
 import { nextStreamPosition } from '../../db/stream.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
 import type { Notifier } from '../../sync/notifier.ts';
-import { getPresence, presenceChangedSince, upsertPresence, type PresenceRow, type PresenceState } from '../storage/presence.ts';
+import {
+  getPresence,
+  presenceChangedSince,
+  presenceOfUsers,
+  upsertPresence,
+  type PresenceRow,
+  type PresenceState,
+} from '../storage/presence.ts';
 
 export interface PresenceDeps {
   sql: Sql;
   notifier: Notifier;
   /** Rooms: users joined to a room the user is joined to. */
   usersSharingRoomWith: (tx: Tx, userId: string) => Promise<string[]>;
+  /** Rooms: users who came to share a joined room with the user after a stream position. */
+  usersNewlySharingRoomWith: (tx: Tx, userId: string, since: number) => Promise<string[]>;
   shareARoom: (tx: Tx, a: string, b: string) => Promise<boolean>;
   /** Accounts: whether a (local, active) user exists. */
   userExists: (userId: string) => Promise<boolean>;
@@ -38,7 +47,14 @@ function contentOf(row: PresenceRow | undefined, now: number): PresenceStatus {
  * Presence: each change takes a stream position, so /sync delivers it to the
  * user and to everyone sharing a room with them.
  */
-export function createPresenceService({ sql, notifier, usersSharingRoomWith, shareARoom, userExists }: PresenceDeps) {
+export function createPresenceService({
+  sql,
+  notifier,
+  usersSharingRoomWith,
+  usersNewlySharingRoomWith,
+  shareARoom,
+  userExists,
+}: PresenceDeps) {
   async function write(
     userId: string,
     presence: PresenceState,
@@ -95,10 +111,17 @@ export function createPresenceService({ sql, notifier, usersSharingRoomWith, sha
       return contentOf(await getPresence(sql, userId), Date.now());
     },
 
-    /** m.presence events for /sync: the user and those sharing a room with them, changed in (since, upTo]. */
+    /**
+     * m.presence events for /sync: the user and those sharing a room with them, changed
+     * in (since, upTo]; and, in an incremental sync, the current presence of users who
+     * came to share a room since, which the client has not seen however old it is.
+     */
     async presenceSince(tx: Tx, userId: string, since: number | undefined, upTo: number): Promise<JsonObject[]> {
       const users = [...new Set([userId, ...(await usersSharingRoomWith(tx, userId))])];
-      const rows = await presenceChangedSince(tx, users, since ?? 0, upTo);
+      const changed = await presenceChangedSince(tx, users, since ?? 0, upTo);
+      const seen = new Set(changed.map((r) => r.user_id));
+      const newcomers = since === undefined ? [] : (await usersNewlySharingRoomWith(tx, userId, since)).filter((u) => !seen.has(u));
+      const rows = [...changed, ...(await presenceOfUsers(tx, newcomers)).filter((r) => r.stream_pos <= upTo)];
       const now = Date.now();
       return rows.map((r) => ({ type: 'm.presence', sender: r.user_id, content: contentOf(r, now) }) as unknown as JsonObject);
     },

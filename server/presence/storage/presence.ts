@@ -38,3 +38,9 @@ export async function presenceChangedSince(tx: Tx, userIds: readonly string[], s
     where user_id in ${tx(userIds as string[])} and stream_pos > ${since} and stream_pos <= ${upTo}
     order by stream_pos`;
 }
+
+/** The current presence of the given users (those without a row have none). */
+export async function presenceOfUsers(tx: Tx, userIds: readonly string[]): Promise<PresenceRow[]> {
+  if (userIds.length === 0) return [];
+  return tx<PresenceRow[]>`select ${tx.unsafe(COLUMNS)} from presence where user_id in ${tx(userIds as string[])}`;
+}

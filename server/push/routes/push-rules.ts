@@ -33,7 +33,8 @@ function checkScope(c: Context<AppEnv>): void {
 function ruleParams(c: Context<AppEnv>): { kind: RuleKind; ruleId: string } {
   checkScope(c);
   const kind = c.req.param('kind') ?? '';
-  if (!(RULE_KINDS as readonly string[]).includes(kind)) throw new MatrixError(400, 'M_INVALID_PARAM', `Unknown push rule kind: ${kind}`);
+  // The five kinds are the only endpoints there are: another kind is an unknown endpoint.
+  if (!(RULE_KINDS as readonly string[]).includes(kind)) throw new MatrixError(404, 'M_UNRECOGNIZED', `Unknown push rule kind: ${kind}`);
   const ruleId = c.req.param('ruleId') ?? '';
   if (ruleId === '') throw new MatrixError(400, 'M_INVALID_PARAM', 'Missing rule ID');
   return { kind: kind as RuleKind, ruleId };

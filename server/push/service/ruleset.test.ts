@@ -137,11 +137,12 @@ describe('deleteRule and changeRule', () => {
 describe('normalizeActions', () => {
   it.each([
     [['notify'], ['notify']],
-    [['dont_notify'], []],
+    [['dont_notify'], ['dont_notify']],
     [
       ['notify', 'coalesce', { set_tweak: 'highlight' }],
-      ['notify', { set_tweak: 'highlight' }],
+      ['notify', 'coalesce', { set_tweak: 'highlight' }],
     ],
+    [[{ set_tweak: 'sound', value: 'x.wav', extra: 1 }], [{ set_tweak: 'sound', value: 'x.wav', extra: 1 }]],
   ])('%j -> %j', (input, output) => {
     expect(normalizeActions(input)).toEqual(output);
   });

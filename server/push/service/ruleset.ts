@@ -29,14 +29,18 @@ export interface NewRule {
 export const emptyUserRules = (): UserPushRules => ({ rules: {}, defaults: {} });
 
 const notFound = () => new MatrixError(404, 'M_NOT_FOUND', 'The push rule was not found.');
-const HISTORICAL_ACTIONS = new Set(['dont_notify', 'coalesce']);
+const KNOWN_STRING_ACTIONS = new Set(['notify', 'dont_notify', 'coalesce']);
 
-/** Checks actions and strips the historical ones, which the spec says to ignore. */
+/**
+ * Checks actions and keeps them as sent. The historical `dont_notify` and `coalesce`
+ * must be ignored, which is the evaluator's job (they mean no action): a client that
+ * wrote them reads back what it wrote, as with Synapse, rather than a rule it no
+ * longer recognises.
+ */
 export function normalizeActions(actions: readonly unknown[]): PushAction[] {
   const out: PushAction[] = [];
   for (const a of actions) {
-    if (a === 'notify') out.push(a);
-    else if (typeof a === 'string' && HISTORICAL_ACTIONS.has(a)) continue;
+    if (typeof a === 'string' && KNOWN_STRING_ACTIONS.has(a)) out.push(a);
     else if (a && typeof a === 'object' && !Array.isArray(a) && typeof (a as { set_tweak?: unknown }).set_tweak === 'string')
       out.push(a as PushAction);
     else throw new MatrixError(400, 'M_INVALID_PARAM', `Unrecognised action: ${JSON.stringify(a)}`);

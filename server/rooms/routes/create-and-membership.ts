@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import { readBody } from '../../http/body.ts';
 import type { AppEnv } from '../../http/hono-env.ts';
+import type { JsonObject } from '../../../federation/events/pdu.ts';
 import type { RoomsRouteDeps } from './deps.ts';
 import { roomIdParam, userIdValue } from './params.ts';
 
@@ -37,7 +38,12 @@ export function createAndMembershipRoutes(app: Hono<AppEnv>, { auth, createRoom,
 
   const join = (param: string) => async (c: import('hono').Context<AppEnv>) => {
     const body = await readBody(c, reasonBody);
-    const roomId = await membership.join(c.get('requester').userId, decodeURIComponent(c.req.param(param) ?? ''), body.reason);
+    // The whole body is the member event's content (a reason, custom keys), as clients expect.
+    const roomId = await membership.join(
+      c.get('requester').userId,
+      decodeURIComponent(c.req.param(param) ?? ''),
+      body as Record<string, unknown> as JsonObject,
+    );
     return c.json({ room_id: roomId });
   };
   app.post('/_matrix/client/v3/join/:roomIdOrAlias', auth, join('roomIdOrAlias'));

@@ -86,9 +86,10 @@ export function eventRoutes(app: Hono<AppEnv>, { auth, writes, reads, rateLimite
     return c.json({ chunk: await reads.members(viewer(c), roomIdParam(c), { at: c.req.query('at'), membership, notMembership }) });
   });
 
-  app.get('/_matrix/client/v3/rooms/:roomId/joined_members', auth, async (c) =>
-    c.json({ joined: await reads.joinedMembers(viewer(c), roomIdParam(c)) }),
-  );
+  const joinedMembers = async (c: Context<AppEnv>) => c.json({ joined: await reads.joinedMembers(viewer(c), roomIdParam(c)) });
+  app.get('/_matrix/client/v3/rooms/:roomId/joined_members', auth, joinedMembers);
+  // Older clients and test suites still ask the r0 path of this one.
+  app.get('/_matrix/client/r0/rooms/:roomId/joined_members', auth, joinedMembers);
 
   app.get('/_matrix/client/v3/joined_rooms', auth, async (c) =>
     c.json({ joined_rooms: await reads.joinedRooms(c.get('requester').userId) }),

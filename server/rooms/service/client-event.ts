@@ -25,6 +25,8 @@ export interface SerializeContext {
   redactedBecause?: (redactionId: string) => ClientEvent | undefined;
   /** Bundled aggregations by event id. */
   relations?: (eventId: string) => JsonObject | undefined;
+  /** The requesting user's membership just after the event (unsigned.membership). */
+  membership?: (eventId: string) => string | undefined;
 }
 
 export function toClientEvent(e: StoredEvent, ctx: SerializeContext): ClientEvent {
@@ -41,6 +43,8 @@ export function toClientEvent(e: StoredEvent, ctx: SerializeContext): ClientEven
     const because = ctx.redactedBecause?.(e.redactedBy);
     if (because) unsigned.redacted_because = because as unknown as JsonObject;
   }
+  const membership = ctx.membership?.(p.event_id);
+  if (membership !== undefined) unsigned.membership = membership;
   const relations = e.redactedBy ? undefined : ctx.relations?.(p.event_id);
   if (relations && Object.keys(relations).length > 0) unsigned['m.relations'] = relations;
 

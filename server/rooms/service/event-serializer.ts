@@ -1,4 +1,4 @@
-import type { JsonObject } from '../../../federation/events/pdu.ts';
+import { stateKey, type JsonObject } from '../../../federation/events/pdu.ts';
 import type { Tx } from '../../db/database.ts';
 import type { StoredEvent } from '../storage/events.ts';
 import { childrenOf, threadSummaries } from '../storage/relations.ts';
@@ -23,6 +23,7 @@ export function createEventSerializer(roomState: RoomState) {
     const redactions = events.flatMap((e) => (e.redactedBy ? [e.redactedBy] : []));
     const extra = await roomState.loadEvents(tx, [...replaced, ...redactions]);
     const relations = bundle ? await aggregations(tx, events, viewer) : new Map<string, JsonObject>();
+    const memberships = await membershipsAfter(tx, events, viewer.userId);
     const now = Date.now();
     const ctx = {
       userId: viewer.userId,
@@ -34,8 +35,31 @@ export function createEventSerializer(roomState: RoomState) {
         return r ? toClientEvent(r, { userId: viewer.userId, now }) : undefined;
       },
       relations: (id: string) => relations.get(id),
+      membership: (id: string) => memberships.get(id),
     };
     return events.map((e) => toClientEvent(e, ctx));
+  }
+
+  /**
+   * MSC4115's unsigned.membership: the viewer's membership in the state after each
+   * event (so their own member event gives what it set), `leave` with none.
+   * Events of a page share few state groups, so this is a handful of cached lookups.
+   */
+  async function membershipsAfter(tx: Tx, events: StoredEvent[], userId: string): Promise<Map<string, string>> {
+    const key = stateKey('m.room.member', userId);
+    const memberIdByGroup = new Map<number | null, string | undefined>();
+    for (const e of events) {
+      if (!memberIdByGroup.has(e.stateGroup)) memberIdByGroup.set(e.stateGroup, (await roomState.stateIds(tx, e.stateGroup)).get(key));
+    }
+    const ids = [...new Set([...memberIdByGroup.values()].filter((id): id is string => id !== undefined))];
+    const memberEvents = await roomState.loadEvents(tx, ids);
+    const out = new Map<string, string>();
+    for (const e of events) {
+      const id = memberIdByGroup.get(e.stateGroup);
+      const m = id === undefined ? undefined : memberEvents.get(id)?.pdu.content.membership;
+      out.set(e.pdu.event_id, typeof m === 'string' ? m : 'leave');
+    }
+    return out;
   }
 
   async function aggregations(tx: Tx, events: StoredEvent[], viewer: Viewer): Promise<Map<string, JsonObject>> {

@@ -1,3 +1,4 @@
+import { canonicalJson } from '../../../federation/events/index.ts';
 import type { JsonObject } from '../../../federation/events/pdu.ts';
 import { domainOf, userPowerLevel, currentPowerLevels } from '../../../federation/auth/index.ts';
 import { roomVersion } from '../../../federation/room-versions.ts';
@@ -79,15 +80,24 @@ export function createMembership({ sql, serverName, writer, roomState, profileOf
 
   return {
     resolveRoom,
-    async join(userId: string, roomIdOrAlias: string, reason?: string): Promise<string> {
+    /**
+     * Joins with the client's content kept (a reason, a per-room displayname, custom
+     * keys), over the user's profile; `membership` and the restricted-join
+     * authoriser are the server's to set. Joining again with the same content is a
+     * no-op, as clients retry joins.
+     */
+    async join(userId: string, roomIdOrAlias: string, custom: JsonObject = {}): Promise<string> {
       const roomId = await resolveRoom(roomIdOrAlias);
       const via = await authorisingUser(roomId, userId);
+      const { membership: _membership, join_authorised_via_users_server: _via, third_party_signed: _signed, ...extra } = custom;
       const content: JsonObject = {
-        membership: 'join',
         ...(await profileOf(userId)),
-        ...(reason ? { reason } : {}),
+        ...extra,
+        membership: 'join',
         ...(via ? { join_authorised_via_users_server: via } : {}),
       };
+      const current = (await currentState(roomId)).state.get('m.room.member', userId);
+      if (current?.content.membership === 'join' && canonicalJson(current.content) === canonicalJson(content)) return roomId;
       await member(roomId, userId, userId, content);
       return roomId;
     },

@@ -1,5 +1,6 @@
 import type { Sql } from '../../db/database.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
+import { isRoomForgotten } from '../storage/forgotten.ts';
 import { getRoom, membershipsOf } from '../storage/rooms.ts';
 import { getCurrentStateGroup } from '../storage/dag.ts';
 import type { RoomState } from './room-state.ts';
@@ -16,7 +17,8 @@ export interface RoomView {
 
 /**
  * What a user may read of a room: a member reads the current room; someone
- * who left reads it as it was when they left; anyone reads a world_readable room.
+ * who left (and did not forget it) reads it as it was when they left; anyone
+ * reads a world_readable room.
  */
 export function createRoomAccess(sql: Sql, roomState: RoomState, visibility: Visibility) {
   return async function viewRoom(userId: string, roomId: string): Promise<RoomView> {
@@ -25,7 +27,8 @@ export function createRoomAccess(sql: Sql, roomState: RoomState, visibility: Vis
     const current = { roomId, stateGroup: (await getCurrentStateGroup(sql, roomId)) ?? null, upTo: Number.MAX_SAFE_INTEGER };
     const mine = (await membershipsOf(sql, userId)).find((m) => m.room_id === roomId);
     if (mine?.membership === 'join') return { ...current, membership: 'join' };
-    if (mine && (mine.membership === 'leave' || mine.membership === 'ban')) {
+    // A forgotten room is as if never joined: its history is gone for the user (world_readable aside).
+    if (mine && (mine.membership === 'leave' || mine.membership === 'ban') && !(await isRoomForgotten(sql, userId, roomId))) {
       const ev = await roomState.loadEvent(sql, mine.event_id);
       // Only someone who was once joined saw anything of the room.
       if (ev) return { roomId, membership: mine.membership, stateGroup: ev.stateGroup, upTo: ev.streamPos };

@@ -1,4 +1,4 @@
-import type { JsonObject } from '../../../federation/events/pdu.ts';
+import { stateKey, type JsonObject } from '../../../federation/events/pdu.ts';
 import type { Sql } from '../../db/database.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
 import { roomEventsBetween, type StoredEvent } from '../storage/events.ts';
@@ -74,21 +74,19 @@ export function createRoomReads({ sql, roomState, visibility, serializer, viewRo
     return { events: out, cursor, exhausted };
   }
 
-  /** Member events of the senders on a page, for lazy-loading clients. */
-  async function lazyMembers(
-    events: StoredEvent[],
-    viewer: Viewer,
-    stateGroup: number | null,
-    includeRedundant: boolean,
-  ): Promise<ClientEvent[]> {
-    void includeRedundant;
-    const state = await roomState.loadState(sql, stateGroup);
-    const senders = new Set(events.map((e) => e.pdu.sender));
-    const ids = [...senders].flatMap((s) => {
-      const m = state.get('m.room.member', s);
-      return m ? [m.event_id] : [];
-    });
-    const loaded = [...(await roomState.loadEvents(sql, ids)).values()];
+  /**
+   * Member events of the senders on a page, for lazy-loading clients: each
+   * sender's as of the first of their events on the page, so a sender who joined
+   * within the page (after the oldest event) is there too.
+   */
+  async function lazyMembers(events: StoredEvent[], viewer: Viewer): Promise<ClientEvent[]> {
+    const bySender = new Map<string, string>();
+    for (const e of events) {
+      if (bySender.has(e.pdu.sender)) continue;
+      const id = (await roomState.stateIds(sql, e.stateGroup)).get(stateKey('m.room.member', e.pdu.sender));
+      if (id) bySender.set(e.pdu.sender, id);
+    }
+    const loaded = [...(await roomState.loadEvents(sql, [...new Set(bySender.values())])).values()];
     return serializer.serialize(sql, loaded, viewer, { bundle: false });
   }
 
@@ -101,10 +99,7 @@ export function createRoomReads({ sql, roomState, visibility, serializer, viewRo
       const { events, cursor, exhausted } = await walk(viewer, roomId, fromPos, toPos, backwards, req.limit, req.filter);
       const chunk = await serializer.serialize(sql, events, viewer);
       const start = req.from ?? formatToken(backwards ? (events[0]?.streamPos ?? fromPos) : fromPos);
-      const state =
-        req.filter?.lazy_load_members && events.length > 0
-          ? await lazyMembers(events, viewer, events[events.length - 1]!.stateGroup, req.filter.include_redundant_members ?? false)
-          : [];
+      const state = req.filter?.lazy_load_members && events.length > 0 ? await lazyMembers(events, viewer) : [];
       return {
         chunk,
         start,
@@ -135,7 +130,7 @@ export function createRoomReads({ sql, roomState, visibility, serializer, viewRo
       const after = await walk(viewer, roomId, e.streamPos, undefined, false, limit - half, filter);
       const state = await roomState.loadState(sql, (after.events[after.events.length - 1] ?? e).stateGroup);
       const stateEvents = filter?.lazy_load_members
-        ? await lazyMembers([e, ...before.events, ...after.events], viewer, e.stateGroup, false)
+        ? await lazyMembers([e, ...before.events, ...after.events], viewer)
         : await serializer.serialize(sql, [...(await roomState.loadEvents(sql, [...state.ids.values()])).values()], viewer, {
             bundle: false,
           });

@@ -2,15 +2,18 @@ import { stateKey } from '../../../federation/events/pdu.ts';
 import type { Tx } from '../../db/database.ts';
 import type { StoredEvent } from '../storage/events.ts';
 import { currentStateEvent } from '../storage/rooms.ts';
+import { isEventVisible, parseHistoryVisibility, type HistoryVisibility } from './history-visibility.ts';
 import type { RoomState } from './room-state.ts';
 
-export type HistoryVisibility = 'world_readable' | 'shared' | 'invited' | 'joined';
+export type { HistoryVisibility } from './history-visibility.ts';
+
+/** How far back a user's membership chain is followed to find their latest join. */
+const MAX_MEMBERSHIP_STEPS = 100;
 
 /**
- * History visibility as the spec defines it: whether `userId` may see an event
- * depends on the room's history_visibility and the user's membership *at that
- * event* (the state before it; for the user's own membership event, the
- * membership it sets). `shared` also opens everything to current members.
+ * History visibility: gathers, per event, what the spec's rules look at (the
+ * state before the event, the user's membership then, whether they joined
+ * later) and leaves the verdict to the pure `isEventVisible`.
  */
 export function createVisibility(roomState: RoomState) {
   async function membershipAt(tx: Tx, groupId: number | null, userId: string): Promise<string | undefined> {
@@ -23,8 +26,7 @@ export function createVisibility(roomState: RoomState) {
   async function visibilityAt(tx: Tx, groupId: number | null): Promise<HistoryVisibility> {
     const id = (await roomState.stateIds(tx, groupId)).get(stateKey('m.room.history_visibility', ''));
     if (!id) return 'shared';
-    const v = (await roomState.loadEvent(tx, id))?.pdu.content.history_visibility;
-    return v === 'world_readable' || v === 'invited' || v === 'joined' || v === 'shared' ? v : 'shared';
+    return parseHistoryVisibility((await roomState.loadEvent(tx, id))?.pdu.content.history_visibility);
   }
 
   async function currentMembership(tx: Tx, roomId: string, userId: string): Promise<string | undefined> {
@@ -34,16 +36,46 @@ export function createVisibility(roomState: RoomState) {
     return typeof m === 'string' ? m : undefined;
   }
 
-  async function canSee(tx: Tx, userId: string, e: StoredEvent, joinedNow: () => Promise<boolean>): Promise<boolean> {
-    const visibility = await visibilityAt(tx, e.stateGroupBefore);
-    if (visibility === 'world_readable') return true;
-    const own = e.pdu.type === 'm.room.member' && e.pdu.state_key === userId;
-    const membership = own ? (e.pdu.content.membership as string) : await membershipAt(tx, e.stateGroupBefore, userId);
-    if (membership === 'join') return true;
-    if (own && (membership === 'invite' || membership === 'knock' || membership === 'leave' || membership === 'ban')) return true;
-    if (visibility === 'invited' && membership === 'invite') return true;
-    if (visibility === 'shared') return joinedNow();
-    return false;
+  /**
+   * Stream position of the user's newest join to the room (undefined: never joined).
+   * Walks back from the current member event through `replaces_state`: the chain
+   * from the newest join to now is short (a leave, a ban, an invite), and cached.
+   */
+  async function latestJoinPos(tx: Tx, roomId: string, userId: string): Promise<number | undefined> {
+    let id: string | undefined = await currentStateEvent(tx, roomId, 'm.room.member', userId);
+    for (let step = 0; id && step < MAX_MEMBERSHIP_STEPS; step++) {
+      const ev = await roomState.loadEvent(tx, id);
+      if (!ev) return undefined;
+      if (ev.pdu.content.membership === 'join') return ev.streamPos;
+      const prev = ev.pdu.unsigned?.replaces_state;
+      id = typeof prev === 'string' ? prev : undefined;
+    }
+    return undefined;
+  }
+
+  async function canSee(tx: Tx, userId: string, e: StoredEvent, latestJoin: () => Promise<number | undefined>): Promise<boolean> {
+    const visibilityBefore = await visibilityAt(tx, e.stateGroupBefore);
+    const ownMembership = e.pdu.type === 'm.room.member' && e.pdu.state_key === userId;
+    const visibilityAfter =
+      e.pdu.type === 'm.room.history_visibility' && e.pdu.state_key === ''
+        ? parseHistoryVisibility(e.pdu.content.history_visibility)
+        : undefined;
+    const membershipBefore = await membershipAt(tx, e.stateGroupBefore, userId);
+    const facts = { visibilityBefore, visibilityAfter, membershipBefore, ownMembership, joinedLater: false };
+    if (isEventVisible(facts)) return true;
+    // Only `shared` history depends on a later join; look it up only then.
+    if (visibilityBefore !== 'shared' && visibilityAfter !== 'shared') return false;
+    const join = await latestJoin();
+    return join !== undefined && join > e.streamPos && isEventVisible({ ...facts, joinedLater: true });
+  }
+
+  function latestJoinOnce(tx: Tx, userId: string) {
+    const cache = new Map<string, Promise<number | undefined>>();
+    return (roomId: string) => () => {
+      let p = cache.get(roomId);
+      if (!p) cache.set(roomId, (p = latestJoinPos(tx, roomId, userId)));
+      return p;
+    };
   }
 
   return {
@@ -51,21 +83,13 @@ export function createVisibility(roomState: RoomState) {
     visibilityAt,
     /** The events the user may see, in the order given. */
     async filter(tx: Tx, userId: string, events: StoredEvent[]): Promise<StoredEvent[]> {
-      const joined = new Map<string, Promise<boolean>>();
-      const joinedNow = (roomId: string) => () => {
-        let p = joined.get(roomId);
-        if (!p) {
-          p = currentMembership(tx, roomId, userId).then((m) => m === 'join');
-          joined.set(roomId, p);
-        }
-        return p;
-      };
+      const latestJoin = latestJoinOnce(tx, userId);
       const out: StoredEvent[] = [];
-      for (const e of events) if (await canSee(tx, userId, e, joinedNow(e.roomId))) out.push(e);
+      for (const e of events) if (await canSee(tx, userId, e, latestJoin(e.roomId))) out.push(e);
       return out;
     },
     async canSeeEvent(tx: Tx, userId: string, e: StoredEvent): Promise<boolean> {
-      return canSee(tx, userId, e, () => currentMembership(tx, e.roomId, userId).then((m) => m === 'join'));
+      return canSee(tx, userId, e, latestJoinOnce(tx, userId)(e.roomId));
     },
   };
 }

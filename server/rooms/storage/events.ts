@@ -149,7 +149,9 @@ export async function roomEventsTopological(
   opts: { from: TopoPoint; bound?: TopoPoint | undefined; backwards: boolean; limit: number; maxStream: number },
 ): Promise<StoredEvent[]> {
   const { from, backwards, limit, maxStream } = opts;
-  const bound = opts.bound ?? (backwards ? { depth: -1, stream: Number.MIN_SAFE_INTEGER } : { depth: Number.MAX_SAFE_INTEGER, stream: Number.MAX_SAFE_INTEGER });
+  const bound =
+    opts.bound ??
+    (backwards ? { depth: -1, stream: Number.MIN_SAFE_INTEGER } : { depth: Number.MAX_SAFE_INTEGER, stream: Number.MAX_SAFE_INTEGER });
   const rows = backwards
     ? await tx<EventRow[]>`select ${tx.unsafe(COLUMNS)} from events
         where room_id = ${roomId} and in_timeline and stream_pos <= ${maxStream}

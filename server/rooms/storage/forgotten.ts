@@ -13,3 +13,8 @@ export async function forgottenRooms(tx: Tx, userId: string): Promise<Set<string
   const rows = await tx<{ room_id: string }[]>`select room_id from forgotten_rooms where user_id = ${userId}`;
   return new Set(rows.map((r) => r.room_id));
 }
+
+export async function isRoomForgotten(tx: Tx, userId: string, roomId: string): Promise<boolean> {
+  const rows = await tx`select 1 from forgotten_rooms where user_id = ${userId} and room_id = ${roomId}`;
+  return rows.length > 0;
+}

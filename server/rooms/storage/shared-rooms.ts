@@ -19,3 +19,18 @@ export async function shareARoom(tx: Tx, a: string, b: string): Promise<boolean>
     limit 1`;
   return rows.length > 0;
 }
+
+/**
+ * Users who came to share a joined room with the user after `since`: they joined
+ * one of the user's rooms, or the user joined one of theirs (a member event after
+ * `since` on either side; a profile change counts too, which only repeats presence).
+ */
+export async function usersNewlySharingRoomWith(tx: Tx, userId: string, since: number): Promise<string[]> {
+  const rows = await tx<{ user_id: string }[]>`
+    select distinct other.state_key as user_id
+    from current_state mine
+    join current_state other on other.room_id = mine.room_id and other.type = 'm.room.member' and other.membership = 'join'
+    where mine.type = 'm.room.member' and mine.state_key = ${userId} and mine.membership = 'join'
+      and other.state_key <> ${userId} and (mine.stream_pos > ${since} or other.stream_pos > ${since})`;
+  return rows.map((r) => r.user_id);
+}

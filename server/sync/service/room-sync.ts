@@ -12,6 +12,8 @@ export interface RoomWindow {
   upTo: number;
   /** The client has never seen this room's state (initial sync, new join, full_state). */
   fresh: boolean;
+  /** The room is new to the client in an incremental sync (joined since its token). */
+  newlyJoined?: boolean;
 }
 
 export interface Viewer {
@@ -26,6 +28,7 @@ export async function syncRoomTimeline(tx: Tx, src: SyncSources, viewer: Viewer,
   const picked: StoredEvent[] = [];
   let upTo = w.upTo;
   let more = false;
+  let skipped = false;
   // Walk back from the newest event until `limit` visible events (plus one, to know if there are more).
   while (picked.length <= limit) {
     const batch = await src.recentEvents(tx, w.roomId, w.after, upTo, Math.max(limit * 2, 20));
@@ -33,7 +36,10 @@ export async function syncRoomTimeline(tx: Tx, src: SyncSources, viewer: Viewer,
     const selected = batch.filter((e) => matchesFilter(roomFilter?.timeline, e.pdu, w.roomId) && !ignored.has(e.pdu.sender));
     const visible = new Set(await src.filterVisible(tx, viewer.userId, selected));
     for (const e of batch) {
-      if (!visible.has(e)) continue;
+      if (!visible.has(e)) {
+        skipped = true;
+        continue;
+      }
       if (picked.length === limit) {
         more = true;
         break;
@@ -45,7 +51,9 @@ export async function syncRoomTimeline(tx: Tx, src: SyncSources, viewer: Viewer,
     if (batch.length < Math.max(limit * 2, 20)) break;
   }
   const timeline = picked.reverse();
-  const limited = more;
+  // A room joined since the client's token, with history it is not shown here (hidden
+  // from it or filtered out), is limited too, so the client knows to paginate.
+  const limited = more || (w.newlyJoined === true && skipped);
 
   // State before the timeline starts; for a client that already had the room, only what changed since.
   const first = timeline[0];

@@ -60,7 +60,7 @@ export function createSync({ sql, notifier, sources: src }: SyncDeps) {
         const rReceipts = receipts.get(m.room_id) ?? [];
         const rAccount = roomAccountData.get(m.room_id) ?? [];
         if (!fresh && !withEvents.has(m.room_id) && !typing && rReceipts.length === 0 && rAccount.length === 0) continue;
-        const window = { roomId: m.room_id, after: fresh ? 0 : sincePos, upTo: upTo.pos, fresh };
+        const window = { roomId: m.room_id, after: fresh ? 0 : sincePos, upTo: upTo.pos, fresh, newlyJoined: !!since && newMembership };
         const { timeline, state, timelineEvents } =
           withEvents.has(m.room_id) || fresh
             ? await syncRoomTimeline(sql, src, viewer, window, filter, ignored)

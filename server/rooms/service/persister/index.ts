@@ -20,7 +20,7 @@ import { getRoom, getTxnEvent, insertRoom } from '../../storage/rooms.ts';
 import { checkReceivedEvent } from './auth-checks.ts';
 import { buildCreateEvent, buildLocalEvent, choosePrevEvents } from './build-local.ts';
 import { updateCurrentState } from './current-state.ts';
-import { MissingEventsError } from './missing-events.ts';
+import { MissingEventsError } from '../../../../federation/state-res/index.ts';
 import { stateBeforeEvent, type GroupedState } from './state-before.ts';
 import type { NewEvent, PersisterDeps, RemoteEvent, Verdict } from './types.ts';
 import { writeEvent } from './write-event.ts';
@@ -29,7 +29,7 @@ import { createStateGroup } from '../../storage/state.ts';
 import { splitStateKey } from '../../../../federation/events/pdu.ts';
 
 export type { NewEvent, RemoteEvent, Verdict } from './types.ts';
-export { MissingEventsError } from './missing-events.ts';
+export { MissingEventsError } from '../../../../federation/state-res/index.ts';
 export { relationOf } from './relation-of.ts';
 export { checkReceivedEvent } from './auth-checks.ts';
 
@@ -153,10 +153,18 @@ export function createPersister(deps: PersisterDeps) {
         await lockRoom(tx, roomId);
         const verdict = checkEventAuth(create, () => undefined, version);
         if (!verdict.allowed) throw new MatrixError(403, 'M_FORBIDDEN', verdict.reason);
-        const out = await store(tx, roomId, create, version, { group: null, ...(await roomState.loadState(tx, null)) }, { outcome: 'accepted' }, {
-          outlier: false,
-          backfilled: false,
-        });
+        const out = await store(
+          tx,
+          roomId,
+          create,
+          version,
+          { group: null, ...(await roomState.loadState(tx, null)) },
+          { outcome: 'accepted' },
+          {
+            outlier: false,
+            backfilled: false,
+          },
+        );
         for (const ev of then) out.push(...(await appendLocal(tx, { ...ev, roomId }, version)));
         await alsoInTx?.(tx, roomId);
         return out;
@@ -187,7 +195,10 @@ export function createPersister(deps: PersisterDeps) {
           }
           const version = await versionOf(tx, roomId);
 
-          const authIds = [...pdu.auth_events, ...(version.roomIdFromCreateEvent && pdu.type !== 'm.room.create' ? [`$${roomId.slice(1)}`] : [])];
+          const authIds = [
+            ...pdu.auth_events,
+            ...(version.roomIdFromCreateEvent && pdu.type !== 'm.room.create' ? [`$${roomId.slice(1)}`] : []),
+          ];
           const auth = await roomState.loadEvents(tx, authIds);
           const missingAuth = authIds.filter((id) => !auth.has(id));
           if (missingAuth.length > 0) throw new MissingEventsError(missingAuth, 'auth events');
@@ -205,7 +216,11 @@ export function createPersister(deps: PersisterDeps) {
             const group = await getCurrentStateGroup(tx, roomId);
             current = group === before.group ? before : { group: group ?? null, ...(await roomState.loadState(tx, group ?? null)) };
           }
-          const verdict = checkReceivedEvent(pdu, { authEvents, stateBefore: before?.get, currentState: current?.get, isRejected }, version);
+          const verdict = checkReceivedEvent(
+            pdu,
+            { authEvents, stateBefore: before?.get, currentState: current?.get, isRejected },
+            version,
+          );
           const events = await store(tx, roomId, pdu, version, before, verdict, {
             outlier: remote.outlier ?? false,
             backfilled: remote.backfilled ?? false,

@@ -31,7 +31,13 @@ export async function redactionApplies(
 }
 
 /** Prunes the target of a redaction that applies. */
-export async function applyRedaction(tx: Tx, roomState: RoomState, redactionId: string, targetId: string, version: RoomVersion): Promise<void> {
+export async function applyRedaction(
+  tx: Tx,
+  roomState: RoomState,
+  redactionId: string,
+  targetId: string,
+  version: RoomVersion,
+): Promise<void> {
   const target = await roomState.loadEvent(tx, targetId);
   if (!target || target.redactedBy) return;
   const { event_id: _id, ...pruned } = redactEvent(target.pdu, version);

@@ -1,11 +1,11 @@
 import { checkEventAuth } from '../../../../federation/auth/index.ts';
 import type { StateMap } from '../../../../federation/events/pdu.ts';
 import type { RoomVersion } from '../../../../federation/room-versions.ts';
-import { partitionState, resolveState } from '../../../../federation/state-res/index.ts';
+import { partitionState, partitionStateV1, resolveState, resolveStateV1 } from '../../../../federation/state-res/index.ts';
 import type { Tx } from '../../../db/database.ts';
 import type { StoredEvent } from '../../storage/events.ts';
 import type { RoomState } from '../room-state.ts';
-import { MissingEventsError } from './missing-events.ts';
+import { MissingEventsError } from '../../../../federation/state-res/index.ts';
 
 /**
  * Resolves several room states into one with the room version's algorithm.
@@ -15,8 +15,8 @@ import { MissingEventsError } from './missing-events.ts';
  */
 export async function resolveStates(tx: Tx, roomState: RoomState, stateSets: readonly StateMap[], version: RoomVersion): Promise<StateMap> {
   if (stateSets.length === 1) return new Map(stateSets[0]);
-  const { unconflicted, conflicted } = partitionState(stateSets);
-  if (conflicted.size === 0) return unconflicted;
+  const { unconflicted, conflicted } = version.stateRes === 'v1' ? partitionStateV1(stateSets) : partitionState(stateSets);
+  if (conflicted.size === 0) return new Map(unconflicted);
 
   const loaded = new Map<string, StoredEvent>();
   let frontier = [...new Set(stateSets.flatMap((s) => [...s.values()]))];
@@ -37,7 +37,9 @@ export async function resolveStates(tx: Tx, roomState: RoomState, stateSets: rea
   }
   if (missing.length > 0) throw new MissingEventsError(missing, 'events for state resolution');
 
-  return resolveState(stateSets, (id) => loaded.get(id)?.pdu, version, checkEventAuth, {
+  const fetchEvent = (id: string) => loaded.get(id)?.pdu;
+  if (version.stateRes === 'v1') return resolveStateV1(stateSets, fetchEvent, version, checkEventAuth);
+  return resolveState(stateSets, fetchEvent, version, checkEventAuth, {
     isRejected: (id) => loaded.get(id)?.rejectedReason != null,
   });
 }

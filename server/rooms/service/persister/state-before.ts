@@ -4,7 +4,7 @@ import type { Tx } from '../../../db/database.ts';
 import { createStateGroup, loadStateGroup, stateGroupChainLen, type StateEntry } from '../../storage/state.ts';
 import type { StoredEvent } from '../../storage/events.ts';
 import type { LoadedState, RoomState } from '../room-state.ts';
-import { MissingEventsError } from './missing-events.ts';
+import { MissingEventsError } from '../../../../federation/state-res/index.ts';
 import { resolveStates } from './resolve-states.ts';
 
 /** A room state with the state group that holds it (null: the empty state before a create event). */
