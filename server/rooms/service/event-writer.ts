@@ -1,6 +1,13 @@
 import { transaction } from '../../db/transaction.ts';
 import { checkEventAuth, checkRedactionApplies, redactionTarget, selectAuthEvents } from '../../../federation/auth/index.ts';
-import { hashAndSignEvent, redactEvent, roomIdFromCreateEvent, type SigningKey } from '../../../federation/events/index.ts';
+import {
+  describePduLimitProblem,
+  hashAndSignEvent,
+  pduLimitProblem,
+  redactEvent,
+  roomIdFromCreateEvent,
+  type SigningKey,
+} from '../../../federation/events/index.ts';
 import type { PduDraft } from '../../../federation/events/event-json.ts';
 import type { JsonObject, Pdu } from '../../../federation/events/pdu.ts';
 import { roomVersion, type RoomVersion } from '../../../federation/room-versions.ts';
@@ -48,8 +55,6 @@ export interface EventWriterDeps {
   withRoomLock: RoomLocks;
 }
 
-const MAX_PDU_BYTES = 65_536;
-
 /**
  * Builds, signs, authorises and persists local events. Each event and its effects
  * (state group, current state, relation projection, stream position) commit in
@@ -94,8 +99,9 @@ export function createEventWriter(deps: EventWriterDeps) {
     groupBefore: number | null,
     txn: NewEvent['txn'],
   ): Promise<StoredEvent> {
+    refuseOverLimits(draft);
     const pdu = hashAndSignEvent(draft, version, serverName, signingKey);
-    if (Buffer.byteLength(JSON.stringify(pdu)) > MAX_PDU_BYTES) throw new MatrixError(413, 'M_TOO_LARGE', 'Event is larger than 64 KiB');
+    refuseOverLimits(pdu);
     const verdict = checkEventAuth(pdu, before.get, version);
     if (!verdict.allowed) throw new MatrixError(403, 'M_FORBIDDEN', verdict.reason);
 
@@ -219,6 +225,7 @@ export function createEventWriter(deps: EventWriterDeps) {
           ...(version.updatedRedactionRules ? {} : { origin: serverName }),
         };
         let roomId = roomIdForOldVersions;
+        refuseOverLimits(createDraft);
         if (version.roomIdFromCreateEvent) {
           const signed = hashAndSignEvent(createDraft, version, serverName, signingKey);
           roomId = roomIdFromCreateEvent(signed, version);
@@ -245,6 +252,17 @@ export function createEventWriter(deps: EventWriterDeps) {
 }
 
 export type EventWriter = ReturnType<typeof createEventWriter>;
+
+/**
+ * The spec's size limits and canonical JSON, checked on the draft (hashing would throw on
+ * a float or a lone surrogate) and again on the signed event (its hashes and signatures count).
+ */
+function refuseOverLimits(event: PduDraft): void {
+  const problem = pduLimitProblem(event);
+  if (!problem) return;
+  if (problem.kind === 'too_large') throw new MatrixError(413, 'M_TOO_LARGE', describePduLimitProblem(problem));
+  throw new MatrixError(400, 'M_BAD_JSON', describePduLimitProblem(problem));
+}
 
 /** The m.relates_to of an event's content, if well-formed. */
 export function relationOf(content: JsonObject): { relType: string; eventId: string; key: string | null } | undefined {
