@@ -7,6 +7,7 @@ import type { SigningKey } from '../federation/events/index.ts';
 import { createClient, type RedisClientType } from 'redis';
 import { createAccounts } from './accounts/index.ts';
 import { buildApp } from './app.ts';
+import { answerClientError } from './http/client-error.ts';
 import type { Config } from './config/load.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { migrate, readMigrations } from './db/migrate.ts';
@@ -61,6 +62,7 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
         const server = await new Promise<ServerType>((resolve, reject) => {
           const s = serve({ fetch: (req, env) => appFetch(req, env), port: listener.port, hostname }, () => resolve(s));
           s.once('error', reject);
+          s.on('clientError', answerClientError);
         });
         servers.push(server);
       }
