@@ -43,6 +43,9 @@ export function buildApp({ log, metrics, inFlight, maxBodyBytes, mount }: AppDep
   // A NUL in a path or query can only be an attack or a bug; PostgreSQL rejects it in text anyway.
   app.use('*', async (c, next) => {
     if (/%00/.test(c.req.url)) throw new MatrixError(400, 'M_INVALID_PARAM', 'NUL characters are not allowed in URLs');
+    // Hono leaves what it cannot decode as it is, so `%ED%A0%80` (a lone surrogate) or a stray
+    // `%` would reach a handler as a literal id, type or state key: refuse the URL instead.
+    if (!percentEncodingValid(c.req.url)) throw new MatrixError(400, 'M_INVALID_PARAM', 'The URL is not valid percent-encoded UTF-8');
     await next();
   });
   // Browsers preflight every cross-origin call; answer without routing.
@@ -80,5 +83,16 @@ function addMethodNotAllowed(app: Hono<AppEnv>): void {
     app.all(path, () => {
       throw new MatrixError(405, 'M_UNRECOGNIZED', 'Unrecognized request: method not allowed');
     });
+  }
+}
+
+function percentEncodingValid(url: string): boolean {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  const hash = url.indexOf('#');
+  try {
+    decodeURIComponent(url.slice(start < 0 ? url.length : start, hash < 0 ? undefined : hash));
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -7,7 +7,8 @@ import type { SigningKey } from '../federation/events/index.ts';
 import { createClient, type RedisClientType } from 'redis';
 import { createAccounts } from './accounts/index.ts';
 import { buildApp } from './app.ts';
-import type { Config } from './config/load.ts';
+import { answerClientError } from './http/client-error.ts';
+import { configWarnings, type Config } from './config/load.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { migrate, readMigrations } from './db/migrate.ts';
 import { createDiscovery } from './discovery/index.ts';
@@ -41,6 +42,7 @@ export interface Homeserver {
 /** The composition root: every dependency is built here, once, and handed down. */
 export async function startHomeserver(configIn: Config, opts: { log?: Logger } = {}): Promise<Homeserver> {
   const log = opts.log ?? createLogger(configIn.logging.level);
+  for (const warning of configWarnings(configIn)) log.warn(warning);
   const signingKey = loadOrCreateSigningKey(configIn.signing_key_path);
   const db = await openDatabase({
     url: configIn.database.url,
@@ -61,6 +63,7 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
         const server = await new Promise<ServerType>((resolve, reject) => {
           const s = serve({ fetch: (req, env) => appFetch(req, env), port: listener.port, hostname }, () => resolve(s));
           s.once('error', reject);
+          s.on('clientError', answerClientError);
         });
         servers.push(server);
       }

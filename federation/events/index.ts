@@ -31,3 +31,4 @@ export {
 } from './hashes.ts';
 export { redactEvent, redactJson } from './redaction.ts';
 export { addEventSignature, hashAndSignEvent, hashAndSignEventJson, signEventJson, verifyEventSignature } from './sign-event.ts';
+export { MAX_KEY_BYTES, MAX_PDU_BYTES, type PduLimitProblem, describePduLimitProblem, pduLimitProblem } from './pdu-limits.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from './config-error.ts';
-import { loadConfig, type Config } from './load.ts';
+import { configWarnings, loadConfig, type Config } from './load.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -64,6 +64,20 @@ describe('loadConfig: a valid file', () => {
   });
 });
 
+describe('configWarnings: allowed, but logged at start-up', () => {
+  it("a short shared secret (Complement's `complement`) loads, with a warning", () => {
+    const c = loadConfig({ configPath: write(`${MINIMAL}registration:\n  shared_secret: complement\n`), env: {} });
+    expect(c.registration.shared_secret).toBe('complement');
+    expect(configWarnings(c)).toEqual([expect.stringMatching(/^registration\.shared_secret is shorter than 16 characters/)]);
+  });
+
+  it('a long shared secret, or none, gives no warning', () => {
+    const long = loadConfig({ configPath: write(`${MINIMAL}registration:\n  shared_secret: "0123456789abcdef"\n`), env: {} });
+    expect(configWarnings(long)).toEqual([]);
+    expect(configWarnings(loadConfig({ configPath: write(MINIMAL), env: {} }))).toEqual([]);
+  });
+});
+
 describe('loadConfig: a bad config is one ConfigError line naming the key', () => {
   it.each([
     ['a port that is a string', 'listeners:\n  - port: eighty\n', 'listeners.0.port'],
@@ -74,6 +88,7 @@ describe('loadConfig: a bad config is one ConfigError line naming the key', () =
     ['an unknown log level', 'logging: { level: loud }\n', 'logging.level'],
     ['a database URL that is not postgres', 'database: { url: "mysql://x/y" }\n', 'database.url'],
     ['a malformed registration token', 'registration:\n  tokens: [{ token: "has space" }]\n', 'registration.tokens.0.token'],
+    ['an empty shared secret', 'registration:\n  shared_secret: ""\n', 'registration.shared_secret'],
   ])('%s', (_what, yaml, key) => {
     configError(() => loadConfig({ configPath: write(`server_name: example.org\n${yaml}`), env: {} }), key);
   });

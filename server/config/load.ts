@@ -104,6 +104,24 @@ function checkSemantics(c: Config): void {
   if (new Set(ports).size !== ports.length) throw new ConfigError('listeners', 'two listeners use the same port');
 }
 
+/** Below this a shared secret can be guessed; test suites (Complement: `complement`) still use one. */
+export const SHORT_SHARED_SECRET = 16;
+
+/**
+ * What is allowed but probably a mistake, for the server to log at start-up: refusing to
+ * start would break test harnesses that configure such values on purpose.
+ */
+export function configWarnings(c: Config): string[] {
+  const warnings: string[] = [];
+  const secret = c.registration.shared_secret;
+  if (secret !== null && secret.length < SHORT_SHARED_SECRET) {
+    warnings.push(
+      `registration.shared_secret is shorter than ${SHORT_SHARED_SECRET} characters: anyone who guesses it can create admin accounts`,
+    );
+  }
+  return warnings;
+}
+
 function hostFor(bind: string): string {
   if (bind === '0.0.0.0' || bind === '::') return '127.0.0.1';
   return bind.includes(':') ? `[${bind}]` : bind;

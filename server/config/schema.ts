@@ -73,7 +73,8 @@ export const configSchema = z.object({
       /** Open registration on a non-loopback address must be opted into explicitly. */
       open_on_public_address: z.boolean().default(false),
       tokens: z.array(registrationToken).default([]),
-      shared_secret: z.string().min(16).nullable().default(null),
+      /** Any non-empty secret is accepted (Complement uses `complement`); a short one is warned about at start. */
+      shared_secret: z.string().min(1).nullable().default(null),
     })
     .prefault({}),
   auth: z

@@ -4,12 +4,16 @@ import { MatrixError } from './matrix-error.ts';
 
 /**
  * Read the request body as a JSON object. Matrix distinguishes "not JSON at all"
- * (M_NOT_JSON) from "JSON of the wrong shape" (M_BAD_JSON); an empty body on an
- * endpoint whose fields are all optional is read as `{}`.
+ * (M_NOT_JSON) from "JSON of the wrong shape" (M_BAD_JSON). An empty body on an
+ * endpoint whose fields are all optional is read as `{}`; where the body is the
+ * thing being stored (event content), `required` refuses it instead.
  */
-export async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
-  const text = await c.req.text();
-  if (text.trim() === '') return {};
+export async function readJsonObject(c: Context, opts: { required?: boolean } = {}): Promise<Record<string, unknown>> {
+  const text = decodeUtf8(await c.req.arrayBuffer());
+  if (text.trim() === '') {
+    if (opts.required) throw new MatrixError(400, 'M_NOT_JSON', 'Content not JSON: the body is empty.');
+    return {};
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -22,6 +26,18 @@ export async function readJsonObject(c: Context): Promise<Record<string, unknown
   const problem = unstorable(parsed, 0);
   if (problem) throw new MatrixError(400, 'M_BAD_JSON', `Content not acceptable: ${problem}`);
   return parsed as Record<string, unknown>;
+}
+
+// JSON is UTF-8 (RFC 8259). A lenient decode would store U+FFFD in place of the
+// bytes the client sent, silently changing its data.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function decodeUtf8(bytes: ArrayBuffer): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new MatrixError(400, 'M_NOT_JSON', 'Content not JSON: the body is not valid UTF-8.');
+  }
 }
 
 /** Deeper nesting is refused: nothing in the API comes close, and walking it costs stack. */

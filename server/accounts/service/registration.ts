@@ -66,8 +66,10 @@ export function createRegistration({ sql, config, sessions }: RegistrationDeps) 
 
   async function register(req: RegisterRequest, rateCheck: () => Promise<void>): Promise<IssuedSession | { user_id: string }> {
     if (!config.registration.enabled) throw new MatrixError(403, 'M_FORBIDDEN', 'Registration has been disabled');
+    // User ids are lower-case; `Alice` registers @alice, as on Synapse (login is case-insensitive too).
+    const username = req.username?.toLowerCase();
     // Refuse a taken or invalid name before asking for auth, so the client can say so at once.
-    if (req.username !== undefined) await available(req.username);
+    if (username !== undefined) await available(username);
     checkPassword(req.password);
 
     const uia = await requireUia(sql, {
@@ -79,7 +81,7 @@ export function createRegistration({ sql, config, sessions }: RegistrationDeps) 
       request: { method: 'POST', path: req.path },
     });
     await rateCheck();
-    const localpart = req.username ?? randomId(12, 'abcdefghijklmnopqrstuvwxyz0123456789');
+    const localpart = username ?? randomId(12, 'abcdefghijklmnopqrstuvwxyz0123456789');
     const passwordHash = req.password === undefined ? null : await hashPassword(req.password);
     const token = (uia.results[REGISTRATION_TOKEN] as { token?: string } | undefined)?.token;
 
@@ -156,7 +158,8 @@ export function createRegistration({ sql, config, sessions }: RegistrationDeps) 
     nonces.delete(body.nonce);
     return createAccount(
       {
-        localpart: body.username,
+        // The MAC covers what the tool sent; the account is lower-case, as /register makes it.
+        localpart: body.username.toLowerCase(),
         password: body.password,
         admin: body.admin,
         userType: body.user_type ?? null,

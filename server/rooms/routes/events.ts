@@ -17,13 +17,13 @@ export function eventRoutes(app: Hono<AppEnv>, { auth, writes, reads, rateLimite
   app.put('/_matrix/client/v3/rooms/:roomId/send/:eventType/:txnId', auth, async (c) => {
     const who = c.get('requester');
     await enforceRate(rateLimiter, c, 'message', config.rate_limits.message, who.userId);
-    const content = await readJsonObject(c);
+    const content = await readJsonObject(c, { required: true });
     const eventId = await writes.sendMessage(who, roomIdParam(c), c.req.param('eventType'), c.req.param('txnId'), content as JsonObject);
     return c.json({ event_id: eventId });
   });
 
   const putState = async (c: Context<AppEnv>) => {
-    const content = await readJsonObject(c);
+    const content = await readJsonObject(c, { required: true });
     const eventId = await writes.setState(
       c.get('requester'),
       roomIdParam(c),

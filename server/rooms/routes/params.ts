@@ -4,14 +4,20 @@ import { parseWith } from '../../http/body.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
 import type { EventSelector } from '../service/event-filter.ts';
 
+/** The appendices cap room and user ids at 255 bytes: a longer one names nothing that can exist. */
+const MAX_ID_BYTES = 255;
+
 export function roomIdParam(c: Context, name = 'roomId'): string {
   const id = c.req.param(name) ?? '';
   if (!/^![^\s]+$/.test(id)) throw new MatrixError(400, 'M_INVALID_PARAM', 'Invalid room ID');
+  if (Buffer.byteLength(id) > MAX_ID_BYTES) throw new MatrixError(400, 'M_INVALID_PARAM', `Room ID is longer than ${MAX_ID_BYTES} bytes`);
   return id;
 }
 
 export function userIdValue(value: unknown, field = 'user_id'): string {
   if (typeof value !== 'string' || !/^@[^\s:]+:[^\s]+$/.test(value)) throw new MatrixError(400, 'M_INVALID_PARAM', `Invalid ${field}`);
+  if (Buffer.byteLength(value) > MAX_ID_BYTES)
+    throw new MatrixError(400, 'M_INVALID_PARAM', `${field} is longer than ${MAX_ID_BYTES} bytes`);
   return value;
 }
 

@@ -1,5 +1,12 @@
 import { selectAuthEvents } from '../../../../federation/auth/index.ts';
-import { hashAndSignEvent, type PduDraft, type SigningKey } from '../../../../federation/events/index.ts';
+import {
+  describePduLimitProblem,
+  hashAndSignEvent,
+  pduLimitProblem,
+  type PduDraft,
+  type SigningKey,
+} from '../../../../federation/events/index.ts';
+import { MatrixError } from '../../../http/matrix-error.ts';
 import type { Pdu } from '../../../../federation/events/pdu.ts';
 import type { RoomVersion } from '../../../../federation/room-versions.ts';
 import type { StoredEvent } from '../../storage/events.ts';
@@ -37,7 +44,7 @@ export function buildLocalEvent(
     ...(ev.redacts !== undefined && !version.updatedRedactionRules ? { redacts: ev.redacts } : {}),
   };
   draft.auth_events = selectAuthEvents(draft, stateBefore, version).map((e) => e.event_id);
-  return hashAndSignEvent(draft, version, serverName, signingKey);
+  return signWithinLimits(draft, version, serverName, signingKey);
 }
 
 /** The create event: no prev events, no state before it. v12 rooms take their id from it and omit room_id. */
@@ -61,5 +68,23 @@ export function buildCreateEvent(
     auth_events: [],
     ...(version.updatedRedactionRules ? {} : { origin: serverName }),
   };
-  return hashAndSignEvent(draft, version, serverName, signingKey);
+  return signWithinLimits(draft, version, serverName, signingKey);
+}
+
+/**
+ * The spec's size limits and canonical JSON, checked on the draft (hashing would throw on
+ * a float or a lone surrogate) and again on the signed event (its hashes and signatures count).
+ */
+function signWithinLimits(draft: PduDraft, version: RoomVersion, serverName: string, signingKey: SigningKey): Pdu {
+  refuseOverLimits(draft);
+  const pdu = hashAndSignEvent(draft, version, serverName, signingKey);
+  refuseOverLimits(pdu);
+  return pdu;
+}
+
+function refuseOverLimits(event: PduDraft): void {
+  const problem = pduLimitProblem(event);
+  if (!problem) return;
+  if (problem.kind === 'too_large') throw new MatrixError(413, 'M_TOO_LARGE', describePduLimitProblem(problem));
+  throw new MatrixError(400, 'M_BAD_JSON', describePduLimitProblem(problem));
 }

@@ -6,7 +6,7 @@
  *   forward extremities and current state;
  * and after commit tells /sync. Federation calls `persistRemote` with what it receives.
  */
-import { roomIdFromCreateEvent } from '../../../../federation/events/index.ts';
+import { describePduLimitProblem, pduLimitProblem, roomIdFromCreateEvent } from '../../../../federation/events/index.ts';
 import type { JsonObject, Pdu } from '../../../../federation/events/pdu.ts';
 import { roomVersion, type RoomVersion } from '../../../../federation/room-versions.ts';
 import type { Tx } from '../../../db/database.ts';
@@ -99,7 +99,6 @@ export function createPersister(deps: PersisterDeps) {
       version,
     );
     const pdu = buildLocalEvent(ev, prevs, before.get, version, serverName, signingKey);
-    if (Buffer.byteLength(JSON.stringify(pdu)) > MAX_PDU_BYTES) throw new MatrixError(413, 'M_TOO_LARGE', 'Event is larger than 64 KiB');
     // Built from the current state, so the three receipt checks are this one.
     const verdict = checkEventAuth(pdu, before.get, version);
     if (!verdict.allowed) throw new MatrixError(403, 'M_FORBIDDEN', verdict.reason);
@@ -181,6 +180,9 @@ export function createPersister(deps: PersisterDeps) {
      */
     async persistRemote(remote: RemoteEvent): Promise<{ event: StoredEvent; verdict: Verdict }> {
       const { pdu } = remote;
+      // Over the spec's limits, or not representable as canonical JSON: dropped, as the spec asks.
+      const problem = pduLimitProblem(pdu);
+      if (problem) throw new MatrixError(400, 'M_BAD_JSON', describePduLimitProblem(problem));
       const roomId = pdu.room_id ?? (pdu.type === 'm.room.create' ? remoteCreateRoomId(pdu) : undefined);
       if (!roomId) throw new MatrixError(400, 'M_BAD_JSON', 'Event has no room_id');
       const result = await withRoomLock(roomId, () =>
@@ -247,8 +249,6 @@ export function createPersister(deps: PersisterDeps) {
     return { group, ...(await roomState.loadState(tx, group)) };
   }
 }
-
-const MAX_PDU_BYTES = 65_536;
 
 function verdictOf(e: StoredEvent): Verdict {
   if (e.rejectedReason !== null) return { outcome: 'rejected', reason: e.rejectedReason };
