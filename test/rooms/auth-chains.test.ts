@@ -149,7 +149,7 @@ describe('auth-chain index: hand-built DAGs', () => {
     await expectLikeWalk(
       dag,
       dag.events.map((e) => [e.eventId]),
-      [sets, [[], sets[0]!], [sets[0]!]],
+      [sets, [[], sets[0]!], [sets[0]!], [sets[0]!, sets[0]!]],
     );
   });
 });
@@ -167,6 +167,14 @@ describe('auth-chain index: refusals and repeats', () => {
       AuthChainIndexError,
     );
     await expect(chainOf(['$orphan'])).rejects.toThrow(/not in the auth-chain index/);
+  });
+
+  it('queries name the events the index does not hold', async () => {
+    const room = newRoom();
+    await index(room, dag(room).events);
+    await expect(chainOf([`${room}pl`, '$never'])).rejects.toThrow(/not in the auth-chain index: \$never/);
+    await expect(differenceOf([[`${room}pl`], ['$never']])).rejects.toThrow(/not indexed state events: \$never/);
+    await expect(differenceOf([[`${room}pl`], [`${room}msg`]])).rejects.toThrow(AuthChainIndexError);
   });
 
   it('a message cannot be an auth event, nor an event of another room', async () => {
@@ -199,7 +207,11 @@ describe('auth-chain index: generated DAGs against the walk', () => {
     const state = dag.events.filter((e) => e.isState).map((e) => e.eventId);
     const pick = (n: number) => Array.from({ length: n }, () => state[Math.floor(rand() * state.length)]!);
     const starts = [...dag.events.map((e) => [e.eventId]), ...Array.from({ length: 20 }, () => pick(3))];
-    const stateSets = Array.from({ length: 30 }, (_, i) => Array.from({ length: 2 + (i % 3) }, () => pick(1 + Math.floor(rand() * 8))));
+    // Half the state sets share a common part, as unconflicted state does.
+    const stateSets = Array.from({ length: 30 }, (_, i) => {
+      const common = i % 2 === 0 ? pick(5) : [];
+      return Array.from({ length: 2 + (i % 3) }, () => [...common, ...pick(1 + Math.floor(rand() * 8))]);
+    });
     await expectLikeWalk(dag, starts, stateSets);
   });
 

@@ -116,9 +116,10 @@ export function forkedRoom(
     }
     const spreadPl = opts.plChanges / opts.total;
     if (r < spreadPl) {
+      // An admin who never joined leaves the change to the creator.
       const admin = Math.floor(rand() * admins);
-      if (!member(s, admin)) return step(s, branch);
-      s.set('m.room.power_levels|', add(branch, 'm.room.power_levels', '', [create, pl, member(s, admin)]));
+      const sender = member(s, admin) ?? member(s, 0);
+      s.set('m.room.power_levels|', add(branch, 'm.room.power_levels', '', [create, pl, sender]));
       plChanges++;
     } else if (r < spreadPl + 0.6) {
       // A join, leave or rejoin of a random user.
