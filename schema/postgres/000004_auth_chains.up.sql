@@ -11,7 +11,7 @@
 -- with seq <= n. Unlike a pruned link graph this is transitively closed, so a
 -- query needs no recursion; unlike an event-by-event closure it grows with the
 -- chains an event newly reaches, not with the length of its auth chain.
--- (server/rooms/storage/auth-chains.ts explains the choice.)
+-- (federation/state-res/chain-cover.ts explains the choice.)
 --
 -- No foreign keys to `events`: events are indexed by the persister in the same
 -- transaction as their insert, and the events table is being reshaped.

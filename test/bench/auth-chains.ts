@@ -1,8 +1,9 @@
 /**
- * `npx tsx test/bench/auth-chains.ts [postgres-admin-url]`: the auth-chain
+ * `npx tsx test/bench/auth-chains.ts [postgres-admin-url|pglite] [users]`: the auth-chain
  * index against the in-memory walk of federation/state-res, on a synthetic
  * room (about 10,000 events, about 200 power level changes, forked in two
- * branches at 80%). Without a URL it runs on a throwaway PGlite. Prints
+ * branches at 80%). Without a URL it runs on a throwaway PGlite. Fewer
+ * users means more membership churn per user, so longer auth chains. Prints
  * medians of several runs; the walk is timed with every event already in
  * memory (its best case) and with its edges loaded from the database first.
  */
@@ -21,7 +22,8 @@ import { authChainIds, authDifference, indexAuthChains } from '../../server/room
 import { forkedRoom } from '../support/auth-dags.ts';
 
 const log = pino({ level: 'silent' });
-const admin = process.argv[2];
+const admin = process.argv[2] === 'pglite' ? undefined : process.argv[2];
+const users = Number(process.argv[3] ?? 2_000);
 const RUNS = 7;
 
 async function median(fn: () => Promise<unknown> | unknown): Promise<number> {
@@ -48,7 +50,7 @@ if (admin) {
 const db = await openDatabase({ url, maxConnections: 2, dataDir, log });
 try {
   await migrate(db.sql, readMigrations(MIGRATIONS_DIR), log);
-  const room = forkedRoom(42, { total: 10_000, users: 2_000, plChanges: 220, admins: 10 });
+  const room = forkedRoom(42, { total: 10_000, users, plChanges: 220, admins: 10 });
   const roomId = '!bench:test';
   const stateEvents = room.events.filter((e) => e.isState).length;
 
@@ -82,11 +84,12 @@ try {
     return walkDifference(sets.map((s) => fullAuthChain(s, fetch)));
   });
 
+  const walked = sets.map((s) => fullAuthChain(s, room.fetch).size);
   if (viaIndex.n !== walkN) throw new Error(`index and walk disagree: ${viaIndex.n} vs ${walkN}`);
   console.log(
     [
       `engine: ${db.engine}`,
-      `room: ${room.events.length} events, ${stateEvents} state, ${room.powerLevelChanges} power level changes; state sets of ${sets[0].length} and ${sets[1].length}`,
+      `room: ${room.events.length} events, ${stateEvents} state, ${users} users, ${room.powerLevelChanges} power level changes; state sets of ${sets[0].length} and ${sets[1].length} events, full auth chains of ${walked.join(' and ')}`,
       `index: ${counts!.chains} chains, ${counts!.reach} reach rows, ${counts!.edges} edges; indexing one event per transaction ${(indexOneByOne / room.events.length).toFixed(2)} ms/event`,
       `auth difference (${walkN} events): index ${viaIndex.ms.toFixed(1)} ms; in-memory walk ${walkMs.toFixed(1)} ms (all events in memory), ${loadAndWalkMs.toFixed(1)} ms (edges loaded from the database first)`,
       `authChainIds(state set of branch a): ${chainMs.toFixed(1)} ms`,

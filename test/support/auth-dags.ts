@@ -5,7 +5,7 @@
  * order plus a fetcher for the in-memory walk in federation/state-res.
  */
 import type { Pdu } from '../../federation/events/pdu.ts';
-import type { EventToIndex } from '../../server/rooms/service/chain-cover.ts';
+import type { EventToIndex } from '../../federation/state-res/chain-cover.ts';
 
 /** mulberry32: small, fast, good enough to pick random edges. */
 export function prng(seed: number): () => number {

@@ -1,6 +1,6 @@
 /**
  * SQL for the auth-chain index (migration 000004): auth edges of every event
- * and a chain cover of the state events. service/chain-cover.ts explains the
+ * and a chain cover of the state events. federation/state-res/chain-cover.ts explains the
  * cover and why it is shaped this way; here is only loading and writing it.
  *
  * The reach of an event at (c, n) is, per target chain, the greatest
@@ -9,9 +9,15 @@
  * in one statement: no recursion, no walk in TypeScript.
  */
 import type { Tx } from '../../db/database.ts';
-import { AuthChainIndexError, planChainCover, type ChainCoverPlan, type EventToIndex, type IndexedEvent } from '../service/chain-cover.ts';
+import {
+  AuthChainIndexError,
+  planChainCover,
+  type ChainCoverPlan,
+  type EventToIndex,
+  type IndexedEvent,
+} from '../../../federation/state-res/chain-cover.ts';
 
-export { AuthChainIndexError, type EventToIndex } from '../service/chain-cover.ts';
+export { AuthChainIndexError, type EventToIndex } from '../../../federation/state-res/chain-cover.ts';
 
 /**
  * Indexes `events` of `roomId`, in the caller's transaction (the one inserting

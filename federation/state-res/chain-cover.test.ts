@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { authChainUnion } from '../../../federation/state-res/auth-chain.ts';
-import { randomDag } from '../../../test/support/auth-dags.ts';
+import { authChainUnion } from './auth-chain.ts';
+import { randomDag } from '../../test/support/auth-dags.ts';
 import { AuthChainIndexError, planChainCover, type ChainCoverPlan, type EventToIndex } from './chain-cover.ts';
 
 /** name -> [auth names], with an optional state key (default: the name, i.e. every event its own key). */

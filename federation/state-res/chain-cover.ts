@@ -1,6 +1,6 @@
 /**
  * Chain cover planning for the auth-chain index (pure; the SQL lives in
- * storage/auth-chains.ts, which loads what this needs and writes what it returns).
+ * server/rooms/storage/auth-chains.ts, which loads what this needs and writes what it returns).
  *
  * Every state event is put at (chain, seq). An event only ever extends a chain
  * whose current tip is one of its own auth events, so the auth chain of
