@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { Config } from '../config/load.ts';
 import type { Sql, Tx } from '../db/database.ts';
 import type { DomainEvent, DomainEventType } from './events.ts';
 import { createDispatcher, type Consumer, type DispatcherOptions } from './service/dispatcher.ts';
@@ -50,6 +51,18 @@ export function createDomainEvents({ sql, log, registry, options }: DomainEvents
     consumerStatus: (name: string) => consumerStatus(sql, name),
     /** Events a consumer gave up on, with the error of the last attempt. */
     deadLetters: (name: string) => deadLetters(sql, name),
+  };
+}
+
+/** The homeserver.yaml `domain_events` section as dispatcher options. */
+export function dispatcherOptions(c: Config['domain_events']): Partial<DispatcherOptions> {
+  return {
+    pollIntervalMs: c.poll_interval_ms,
+    maxAttempts: c.max_attempts,
+    retryBaseMs: c.retry_base_ms,
+    retryMaxMs: c.retry_max_ms,
+    leaseMs: c.lease_ms,
+    pruneIntervalMs: c.prune_interval_ms,
   };
 }
 
