@@ -12,6 +12,7 @@ import { configWarnings, type Config } from './config/load.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { migrate, readMigrations } from './db/migrate.ts';
 import { createDiscovery } from './discovery/index.ts';
+import { createDomainEvents, dispatcherOptions } from './domain-events/index.ts';
 import { committedStreamPosition } from './db/stream.ts';
 import { createKeyBackup } from './key-backup/index.ts';
 import { createPresence } from './presence/index.ts';
@@ -87,9 +88,12 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
     }
 
     const metrics = createMetrics();
-    const accounts = createAccounts({ sql: db.sql, config, rateLimiter });
-    await accounts.start();
-    const discovery = createDiscovery({ config, auth: accounts.auth });
+    const domainEvents = createDomainEvents({
+      sql: db.sql,
+      log,
+      registry: metrics.registry,
+      options: dispatcherOptions(config.domain_events),
+    });
     // Typing serials start at the clock so tokens from before a restart stay behind new ones.
     const start = { pos: await committedStreamPosition(db.sql), typing: Date.now() };
     let notifier = createNotifier(start);
@@ -100,9 +104,26 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
     }
     const typing = createTyping(notifier, Date.now());
     closers.unshift(async () => typing.close());
-    const rooms = createRooms({ sql: db.sql, config, signingKey, notifier, typing, rateLimiter, accounts });
-    // Account data (tags, m.fully_read, m.direct, ...) wakes its owner's /sync.
-    accounts.hooks.onAccountData.push((userId, pos) => notifier.notify({ pos, userIds: [userId] }));
+    const accounts = createAccounts({
+      sql: db.sql,
+      config,
+      rateLimiter,
+      publish: domainEvents.publish,
+      // Account data (tags, m.fully_read, m.direct, ...) wakes its owner's /sync.
+      wakeSync: (userId, pos) => notifier.notify({ pos, userIds: [userId] }),
+    });
+    await accounts.start();
+    const discovery = createDiscovery({ config, auth: accounts.auth });
+    const rooms = createRooms({
+      sql: db.sql,
+      config,
+      signingKey,
+      notifier,
+      typing,
+      rateLimiter,
+      accounts,
+      subscribe: domainEvents.subscribe,
+    });
     const push = createPush({ sql: db.sql, notifier, auth: accounts.auth });
     const presence = createPresence({
       sql: db.sql,
@@ -118,6 +139,9 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
     const sources = { ...rooms.syncSources, pushRulesSince: push.pushRulesSince, presenceSince: presence.presenceSince };
     const shutdown = new AbortController();
     const sync = createSyncComponent({ sql: db.sql, notifier, sources, accounts, shutdown: shutdown.signal, syncing: presence.syncing });
+    // Every consumer has subscribed. Stopped first at close: its handlers finish while the pools are open.
+    await domainEvents.start();
+    closers.unshift(() => domainEvents.stop());
 
     const inFlight = createInFlight();
     appFetch = buildApp({

@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import type { Config } from '../config/load.ts';
 import type { Sql } from '../db/database.ts';
+import type { PublishDomainEvent } from '../domain-events/index.ts';
 import { requireAuth, type Authenticator } from '../http/auth.ts';
 import type { AppEnv } from '../http/hono-env.ts';
 import type { RateLimiter } from '../http/rate-limiter.ts';
@@ -12,7 +13,7 @@ import { createAccountSecurity } from './service/account-security.ts';
 import { createLogin } from './service/login.ts';
 import { createRegistration } from './service/registration.ts';
 import { createSessions } from './service/sessions.ts';
-import { createUserData, type Profile } from './service/user-data.ts';
+import { createUserData } from './service/user-data.ts';
 
 export type { Profile } from './service/user-data.ts';
 export { parseUserId } from './service/identifiers.ts';
@@ -22,20 +23,19 @@ export interface AccountsDeps {
   sql: Sql;
   config: Config;
   rateLimiter: RateLimiter;
+  /** Account changes other components act on (deactivation, profile) are published as domain events. */
+  publish: PublishDomainEvent;
+  /** Wakes a user's waiting /sync once their account data changed (committed at `streamPos`). */
+  wakeSync: (userId: string, streamPos: number) => void;
 }
 
 /** Accounts: registration, login, tokens, devices, profile, account data, filters. */
-export function createAccounts({ sql, config, rateLimiter }: AccountsDeps) {
-  const hooks = {
-    onDeactivate: [] as Array<(userId: string) => Promise<void>>,
-    onAccountData: [] as Array<(userId: string, streamPos: number) => void>,
-    onProfileChange: [] as Array<(userId: string, profile: Profile) => Promise<void>>,
-  };
+export function createAccounts({ sql, config, rateLimiter, publish, wakeSync }: AccountsDeps) {
   const sessions = createSessions({ sql, config });
   const registration = createRegistration({ sql, config, sessions });
   const login = createLogin({ sql, config, sessions });
-  const security = createAccountSecurity({ sql, config, checkPassword: registration.checkPassword, onDeactivate: hooks.onDeactivate });
-  const userData = createUserData({ sql, onAccountData: hooks.onAccountData, onProfileChange: hooks.onProfileChange });
+  const security = createAccountSecurity({ sql, config, checkPassword: registration.checkPassword, publish });
+  const userData = createUserData({ sql, wakeSync, publish });
   const authenticator: Authenticator = sessions;
   const auth = requireAuth(authenticator);
 
@@ -45,7 +45,6 @@ export function createAccounts({ sql, config, rateLimiter }: AccountsDeps) {
     auth,
     registration,
     userData,
-    hooks,
     start: () => registration.syncConfigTokens(),
     mount(app: Hono<AppEnv>): void {
       const deps = { config, rateLimiter, registration, login, sessions, security, userData, auth };

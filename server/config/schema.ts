@@ -107,6 +107,19 @@ export const configSchema = z.object({
       user_lifetime_ms: z.number().int().positive().default(86_400_000),
     })
     .prefault({}),
+  /** Delivery of domain events from the outbox to consumers (server/domain-events). */
+  domain_events: z
+    .object({
+      /** How often to look for events written by other processes; local ones are delivered at once. */
+      poll_interval_ms: z.number().int().positive().default(1_000),
+      /** Tries per event before it is parked in domain_event_dead_letters. */
+      max_attempts: z.number().int().min(1).default(8),
+      retry_base_ms: z.number().int().positive().default(500),
+      retry_max_ms: z.number().int().positive().default(60_000),
+      lease_ms: z.number().int().min(1_000).default(30_000),
+      prune_interval_ms: z.number().int().positive().default(60_000),
+    })
+    .prefault({}),
   logging: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
 });
 

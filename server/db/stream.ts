@@ -5,8 +5,22 @@ import type { Tx } from './database.ts';
 // last step of a transaction to keep the serialised part short.
 const STREAM_LOCK = 0x73747265;
 
-export async function nextStreamPosition(tx: Tx): Promise<number> {
+/**
+ * Take the stream lock until this transaction ends. The domain-event outbox takes it
+ * too, so outbox ids also become visible in the order they were taken, and one lock
+ * (not two taken in either order) can never deadlock a writer that does both.
+ */
+export async function holdStreamLock(tx: Tx): Promise<void> {
   await tx`select pg_advisory_xact_lock(${STREAM_LOCK})`;
+}
+
+/** Waits until every transaction holding the stream lock now has committed or rolled back. */
+export async function awaitStreamWriters(sql: Tx): Promise<void> {
+  await sql`select pg_advisory_xact_lock_shared(${STREAM_LOCK})`;
+}
+
+export async function nextStreamPosition(tx: Tx): Promise<number> {
+  await holdStreamLock(tx);
   const [row] = await tx<{ pos: number }[]>`select nextval('stream_positions')::bigint as pos`;
   return row!.pos;
 }

@@ -3,11 +3,14 @@ import type { SigningKey } from '../../federation/events/index.ts';
 import type { Accounts } from '../accounts/index.ts';
 import type { Config } from '../config/load.ts';
 import type { Sql } from '../db/database.ts';
+import type { SubscribeDomainEvents } from '../domain-events/index.ts';
 import type { AppEnv } from '../http/hono-env.ts';
+import { MatrixError } from '../http/matrix-error.ts';
 import type { RateLimiter } from '../http/rate-limiter.ts';
 import type { Notifier } from '../sync/notifier.ts';
 import type { SyncSources } from '../sync/service/sources.ts';
 import type { Typing } from '../sync/typing.ts';
+import { accountConsumers } from './service/account-consumers.ts';
 import { createAndMembershipRoutes } from './routes/create-and-membership.ts';
 import { ephemeralRoutes } from './routes/ephemeral.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -47,10 +50,12 @@ export interface RoomsDeps {
   typing: Typing;
   rateLimiter: RateLimiter;
   accounts: Accounts;
+  /** Rooms' consumers of account events are registered here (before the dispatcher starts). */
+  subscribe: SubscribeDomainEvents;
 }
 
 /** The room engine: events, state, membership, history; and what /sync reads of it. */
-export function createRooms({ sql, config, signingKey, notifier, typing, rateLimiter, accounts }: RoomsDeps) {
+export function createRooms({ sql, config, signingKey, notifier, typing, rateLimiter, accounts, subscribe }: RoomsDeps) {
   const roomState = createRoomState();
   const visibility = createVisibility(roomState);
   const serializer = createEventSerializer(roomState);
@@ -63,6 +68,11 @@ export function createRooms({ sql, config, signingKey, notifier, typing, rateLim
     withRoomLock: createRoomLocks(),
   });
   const profileOf = (userId: string) => accounts.userData.getProfile(userId).catch(() => ({}));
+  const currentProfile = (userId: string) =>
+    accounts.userData.getProfile(userId).catch((err: unknown) => {
+      if (err instanceof MatrixError && err.status === 404) return undefined;
+      throw err;
+    });
   const membership = createMembership({ sql, serverName: config.server_name, writer, roomState, profileOf });
   const createRoom = createRoomCreator({ sql, config, writer, profileOf });
   const writes = createRoomWrites({ sql, writer, membership });
@@ -111,24 +121,8 @@ export function createRooms({ sql, config, signingKey, notifier, typing, rateLim
     typingSince: typing.changedSince,
   };
 
-  // A new display name or avatar is announced in every room the user is in.
-  accounts.hooks.onProfileChange.push(async (userId, profile) => {
-    for (const roomId of await reads.joinedRooms(userId)) {
-      const { state } = await membership.currentState(roomId);
-      const current = state.get('m.room.member', userId)?.content ?? {};
-      const { displayname: _d, avatar_url: _a, ...rest } = current;
-      await writer
-        .send({ roomId, type: 'm.room.member', stateKey: userId, sender: userId, content: { ...rest, membership: 'join', ...profile } })
-        .catch(() => {});
-    }
-  });
-  // A deactivated account leaves every room.
-  accounts.hooks.onDeactivate.push(async (userId) => {
-    for (const m of await membershipsOf(sql, userId)) {
-      if (m.membership === 'join' || m.membership === 'invite' || m.membership === 'knock')
-        await membership.leave(userId, m.room_id).catch(() => {});
-    }
-  });
+  // Account changes reach rooms as domain events: leave on deactivation, announce a new profile.
+  for (const consumer of accountConsumers({ sql, writer, membership, currentProfile })) subscribe(consumer);
 
   return {
     syncSources,

@@ -1,6 +1,7 @@
 import { transaction } from '../../db/transaction.ts';
 import type { Config } from '../../config/load.ts';
 import type { Sql } from '../../db/database.ts';
+import type { PublishDomainEvent } from '../../domain-events/index.ts';
 import type { Requester } from '../../http/hono-env.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
 import { deleteAllDevices, deleteDevices, getDevice, listDevices, renameDevice, type DeviceRow } from '../storage/devices.ts';
@@ -14,8 +15,8 @@ export interface AccountSecurityDeps {
   sql: Sql;
   config: Config;
   checkPassword: (password: string) => void;
-  /** Other components (rooms: leave every room) act on a deactivation. */
-  onDeactivate: Array<(userId: string) => Promise<void>>;
+  /** account.deactivated goes out with the deactivation; rooms leaves every room on hearing it. */
+  publish: PublishDomainEvent;
 }
 
 export interface DeviceView {
@@ -35,7 +36,7 @@ function view(d: DeviceRow): DeviceView {
 }
 
 /** Devices, logout, password change and deactivation: everything that ends sessions. */
-export function createAccountSecurity({ sql, config, checkPassword, onDeactivate }: AccountSecurityDeps) {
+export function createAccountSecurity({ sql, config, checkPassword, publish }: AccountSecurityDeps) {
   const password = passwordStage(config.server_name);
 
   function reauth(who: Requester, purpose: string, auth: unknown, path: string) {
@@ -92,14 +93,20 @@ export function createAccountSecurity({ sql, config, checkPassword, onDeactivate
       });
     },
 
+    /**
+     * What the user must see at once (no login, no sessions, no profile) commits here;
+     * leaving their rooms follows from account.deactivated, after the response, as
+     * Synapse parts a deactivated user in the background: a room that refuses the
+     * leave is retried and reported instead of failing or silently skipping.
+     */
     async deactivate(who: Requester, auth: unknown, path: string): Promise<void> {
       const uia = await reauth(who, 'deactivate', auth, path);
       await transaction(sql, async (tx) => {
         await setDeactivated(tx, who.userId);
         await deleteAllDevices(tx, who.userId);
         await deleteUiaSession(tx, uia.sessionId);
+        await publish(tx, { type: 'account.deactivated', payload: { userId: who.userId } });
       });
-      for (const hook of onDeactivate) await hook(who.userId);
     },
   };
 }

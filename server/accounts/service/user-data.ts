@@ -1,4 +1,5 @@
 import { transaction } from '../../db/transaction.ts';
+import type { PublishDomainEvent } from '../../domain-events/index.ts';
 import type { JsonObject } from '../../../federation/events/pdu.ts';
 import type { Sql } from '../../db/database.ts';
 import { nextStreamPosition } from '../../db/stream.ts';
@@ -15,16 +16,16 @@ export interface Profile {
 
 export interface UserDataDeps {
   sql: Sql;
-  /** Told of each change that a /sync may be waiting for. */
-  onAccountData: Array<(userId: string, streamPos: number) => void>;
-  /** Rooms component: a profile change is re-sent as a member event in each joined room. */
-  onProfileChange: Array<(userId: string, profile: Profile) => Promise<void>>;
+  /** Wakes the owner's waiting /sync after an account data change commits (not a domain event: nothing to retry). */
+  wakeSync: (userId: string, streamPos: number) => void;
+  /** account.profile_changed goes out in the transaction that changes the profile. */
+  publish: PublishDomainEvent;
 }
 
 /** Profile, account data and filters: what a user keeps about themselves. */
-export function createUserData({ sql, onAccountData, onProfileChange }: UserDataDeps) {
-  async function getProfile(userId: string): Promise<Profile> {
-    const u = await getUser(sql, userId);
+export function createUserData({ sql, wakeSync, publish }: UserDataDeps) {
+  async function getProfile(userId: string, tx: Tx = sql): Promise<Profile> {
+    const u = await getUser(tx, userId);
     if (!u || u.deactivated) throw new MatrixError(404, 'M_NOT_FOUND', 'Profile not found');
     return {
       ...(u.display_name !== null ? { displayname: u.display_name } : {}),
@@ -33,12 +34,15 @@ export function createUserData({ sql, onAccountData, onProfileChange }: UserData
   }
 
   return {
-    getProfile,
+    getProfile: (userId: string) => getProfile(userId),
 
+    /** The rooms component hears of the change (account.profile_changed) and updates member events. */
     async setProfileField(userId: string, field: 'displayname' | 'avatar_url', value: string | null): Promise<void> {
-      await setProfileField(sql, userId, field, value);
-      const profile = await getProfile(userId);
-      for (const hook of onProfileChange) await hook(userId, profile);
+      await transaction(sql, async (tx) => {
+        await setProfileField(tx, userId, field, value);
+        const profile = await getProfile(userId, tx);
+        await publish(tx, { type: 'account.profile_changed', payload: { userId, ...profile } });
+      });
     },
 
     async getAccountData(userId: string, roomId: string, type: string): Promise<JsonObject> {
@@ -53,7 +57,7 @@ export function createUserData({ sql, onAccountData, onProfileChange }: UserData
         await putAccountData(tx, userId, roomId, type, content, p);
         return p;
       });
-      for (const hook of onAccountData) hook(userId, pos);
+      wakeSync(userId, pos);
       return pos;
     },
 
@@ -76,7 +80,7 @@ export function createUserData({ sql, onAccountData, onProfileChange }: UserData
         await putAccountData(tx, userId, roomId, type, next, p);
         return p;
       });
-      if (pos !== undefined) for (const hook of onAccountData) hook(userId, pos);
+      if (pos !== undefined) wakeSync(userId, pos);
       return pos;
     },
 
