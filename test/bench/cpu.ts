@@ -5,8 +5,9 @@ import { adminQuery } from './targets/postgres.ts';
 /**
  * CPU time of a server and of the PostgreSQL backends serving it, from /proc/<pid>/stat
  * (utime + stime, every thread of the process). The backends are the postgres processes
- * whose pg_stat_activity row names the target's database; a backend that started during
- * the window counts from zero, one that exited during it is lost (counted in `gone`).
+ * whose pg_stat_activity row names the target's database, sampled through the window: a
+ * backend that started during it counts from zero, one that exited counts up to its last
+ * sample (the CPU it spent after that is lost; `gone` says how many).
  * PostgreSQL's shared processes (WAL writer, checkpointer) are nobody's and left out.
  * With PGlite the database runs inside the server process and is in its figure.
  */
@@ -53,24 +54,53 @@ export interface CpuWindow {
   serverMs: number;
   /** undefined when the database is embedded (its CPU is in serverMs). */
   databaseMs: number | undefined;
+  /** Backends that served the database at some point in the window. */
   backends: number;
-  /** Backends seen at the start that had exited by the end (their CPU is missing). */
+  /** Of those, how many exited before the end (their CPU counts up to the last sample). */
   gone: number;
 }
 
-/** Starts counting; `stop()` gives the CPU spent by the server and its backends since. */
-export async function cpuMeter(pid: number, dbName: string | undefined): Promise<{ stop(): Promise<CpuWindow> }> {
+/**
+ * Starts counting; `stop()` gives the CPU spent by the server and its backends since.
+ * Backends are sampled every `everyMs` as well as at both ends, so a server that opens
+ * and closes connections (Dendrite keeps 2 idle) has its short-lived backends counted up
+ * to their last sample rather than lost.
+ */
+export async function cpuMeter(pid: number, dbName: string | undefined, everyMs = 250): Promise<{ stop(): Promise<CpuWindow> }> {
   const server0 = processCpuMs(pid) ?? Number.NaN;
-  const db0 = dbName ? await backendCpu(dbName) : undefined;
+  const first = new Map<number, number>();
+  const last = new Map<number, number>();
+  const sample = async () => {
+    if (!dbName) return;
+    const now = await backendCpu(dbName).catch(() => new Map<number, number>());
+    for (const [p, ms] of now) {
+      // A backend first seen after the start began within the window: it counts from zero.
+      if (!first.has(p)) first.set(p, started ? 0 : ms);
+      last.set(p, ms);
+    }
+    return now;
+  };
+  let started = false;
+  await sample();
+  started = true;
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      await new Promise((r) => setTimeout(r, everyMs));
+      if (!stopped) await sample();
+    }
+  })();
   return {
     async stop() {
+      stopped = true;
+      await loop;
       const serverMs = (processCpuMs(pid) ?? Number.NaN) - server0;
-      if (!dbName || !db0) return { serverMs, databaseMs: undefined, backends: 0, gone: 0 };
-      const db1 = await backendCpu(dbName);
+      if (!dbName) return { serverMs, databaseMs: undefined, backends: 0, gone: 0 };
+      const end = (await sample()) ?? new Map<number, number>();
       let databaseMs = 0;
-      for (const [p, ms] of db1) databaseMs += ms - (db0.get(p) ?? 0);
-      const gone = [...db0.keys()].filter((p) => !db1.has(p)).length;
-      return { serverMs, databaseMs, backends: db1.size, gone };
+      for (const [p, ms] of last) databaseMs += ms - (first.get(p) ?? 0);
+      const gone = [...last.keys()].filter((p) => !end.has(p)).length;
+      return { serverMs, databaseMs, backends: last.size, gone };
     },
   };
 }
