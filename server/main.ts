@@ -65,6 +65,7 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
           const s = serve({ fetch: (req, env) => appFetch(req, env), port: listener.port, hostname }, () => resolve(s));
           s.once('error', reject);
           s.on('clientError', answerClientError);
+          keepConnectionsAlive(s);
         });
         servers.push(server);
       }
@@ -202,6 +203,25 @@ function closeServer(server: ServerType, graceMs = 10_000): Promise<void> {
     });
     s.closeIdleConnections?.();
   });
+}
+
+/**
+ * Node closes a keep-alive connection idle for 5 s (`keepAliveTimeout`'s default). A
+ * client that reuses the connection as the server closes it gets ECONNRESET on a
+ * request the server never read; clients and proxies keep idle connections for longer
+ * than 5 s (Node's Agent until the server closes them, nginx 60 s, browsers 60-300 s),
+ * and a sync client sits idle between its long-polls. So the server keeps idle
+ * connections for 65 s, longer than a 60 s proxy or client idle timeout, so the
+ * client, not the server, is the one that closes them. `headersTimeout` is kept above
+ * it, the usual advice for servers behind load balancers (older Node versions timed a
+ * reused connection's headers from the end of the previous request).
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+function keepConnectionsAlive(server: ServerType): void {
+  const s = server as import('node:http').Server;
+  s.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  s.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
 }
 
 /** A public_baseurl derived from a port-0 listener names the port actually bound. */

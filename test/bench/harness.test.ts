@@ -3,6 +3,10 @@ import { SHARED_SECRET, startTestHomeserver, type TestHomeserver } from '../supp
 import { registerUsers, type Server } from './matrix.ts';
 import { runFanout, tally } from './scenarios/fanout.ts';
 import { WorkerPool } from './workers.ts';
+import { parseProcStat } from './cpu.ts';
+import { parseTps } from './pgbench.ts';
+import { bestPeer } from './report.ts';
+import type { TargetResult } from './run-target.ts';
 
 /**
  * The bench checks itself: the fan-out scenario, at tiny scale against an in-process
@@ -54,5 +58,30 @@ describe('bench harness: fan-out', () => {
     expect(tally([...all(3, 2), [1, 1, 5]], 3, 2)).toEqual({ delivered: 7, lost: 0, duplicated: 1 });
     // A seq that was never sent, or a client that does not exist, is not a delivery either.
     expect(tally([...all(3, 2), [0, 7, 0], [9, 0, 0]], 3, 2).duplicated).toBe(2);
+  });
+});
+
+describe('bench harness: figures', () => {
+  it('reads utime + stime from /proc/<pid>/stat, command names with spaces and parentheses included', () => {
+    const fields = ['S', ...Array.from({ length: 10 }, () => '0'), '250', '50', '0', '0'].join(' ');
+    expect(parseProcStat(`1234 (postgres: a (b) c) ${fields}`, 100)).toBe(3000);
+    expect(() => parseProcStat('1234 (x) S', 100)).toThrow();
+  });
+
+  it("takes pgbench's tps without the connection time", () => {
+    const out = 'latency average = 11.1 ms\ninitial connection time = 40.2 ms\ntps = 4495.123456 (without initial connection time)\n';
+    expect(parseTps(out)).toBeCloseTo(4495.12, 2);
+    expect(parseTps('no result')).toBeUndefined();
+  });
+
+  it('compares each row with the best peer on that row', () => {
+    const peer = (name: 'synapse' | 'dendrite', v: number) => ({ name, v }) as unknown as TargetResult;
+    const value = (r: TargetResult) => (r as unknown as { v: number }).v;
+    const peers = [peer('synapse', 40), peer('dendrite', 12)];
+    expect(bestPeer({ better: 'higher', value }, peers)?.name).toBe('synapse');
+    expect(bestPeer({ better: 'lower', value }, peers)?.name).toBe('dendrite');
+    expect(bestPeer({ better: 'none', value }, peers)).toBeUndefined();
+    // A peer without the figure (NaN, n/a) is not the best.
+    expect(bestPeer({ better: 'lower', value }, [peer('synapse', Number.NaN), peer('dendrite', 30)])?.name).toBe('dendrite');
   });
 });

@@ -46,20 +46,83 @@ export class HttpError extends Error {
 }
 
 /**
+ * Connection resets seen by this process: the server closing a connection a request was
+ * on (ECONNRESET, EPIPE, or "socket hang up" before any response). Counted apart from
+ * other errors, because a reset on a reused keep-alive connection says the server closed
+ * it while the client still held it as idle (a keep-alive timeout shorter than the
+ * client's), not that a request failed.
+ */
+export interface ResetStats {
+  /** Resets on a reused keep-alive connection before any response, retried once on a new one. */
+  retried: number;
+  /** Resets that failed the request (on a new connection, or again on the retry). */
+  failed: number;
+  /** The last few, with how long the connection had sat idle in the client's pool. */
+  recent: Array<{ method: string; path: string; code: string; reused: boolean; idleMs: number | undefined }>;
+}
+
+const resets: ResetStats = { retried: 0, failed: 0, recent: [] };
+
+/** This process's reset counts since the last call (and clears them). */
+export function takeResetStats(): ResetStats {
+  const out = { retried: resets.retried, failed: resets.failed, recent: resets.recent.slice() };
+  resets.retried = 0;
+  resets.failed = 0;
+  resets.recent = [];
+  return out;
+}
+
+/** When each socket went back to the agent's free list (for the idle time at a reset). */
+const freedAt = new WeakMap<object, number>();
+agent.on('free', (socket: object) => freedAt.set(socket, monoMs()));
+
+/** A request the server's end of the connection reset; `reused`: it was on a keep-alive connection. */
+export class ConnectionResetError extends Error {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly code: string,
+    readonly reused: boolean,
+    readonly idleMs: number | undefined,
+    options?: ErrorOptions,
+  ) {
+    const where = reused
+      ? `a reused keep-alive connection (idle ${idleMs === undefined ? '?' : Math.round(idleMs)} ms)`
+      : 'a new connection';
+    super(`RESET by the server: ${method} ${path} got ${code} on ${where}`, options);
+  }
+}
+
+const isReset = (err: NodeJS.ErrnoException) => err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.message === 'socket hang up';
+
+/**
  * One request. A keep-alive socket the server closed while it sat idle fails with a
  * reset before anything was sent to the server; that case (and only that) is retried
- * once on a new socket, as Node's documentation advises (`request.reusedSocket`).
+ * once on a new socket, as Node's documentation advises (`request.reusedSocket`), and
+ * counted (`takeResetStats`). Any other reset fails the request as a ConnectionResetError.
  */
 export async function request<T = any>(baseUrl: string, method: string, path: string, opts: RequestOptions = {}): Promise<HttpReply<T>> {
   try {
     return await once<T>(baseUrl, method, path, opts);
   } catch (e) {
-    if (!(e instanceof StaleSocketError) || opts.signal?.aborted) throw e instanceof StaleSocketError ? e.cause : e;
-    return once<T>(baseUrl, method, path, opts);
+    const retryable = e instanceof ConnectionResetError && e.reused && !opts.signal?.aborted;
+    if (e instanceof ConnectionResetError) note(e, retryable);
+    if (!retryable) throw e;
+    try {
+      return await once<T>(baseUrl, method, path, opts);
+    } catch (again) {
+      if (again instanceof ConnectionResetError) note(again, false);
+      throw again;
+    }
   }
 }
 
-class StaleSocketError extends Error {}
+function note(e: ConnectionResetError, retried: boolean): void {
+  if (retried) resets.retried++;
+  else resets.failed++;
+  resets.recent.push({ method: e.method, path: e.path, code: e.code, reused: e.reused, idleMs: e.idleMs });
+  if (resets.recent.length > 20) resets.recent.shift();
+}
 
 function once<T>(baseUrl: string, method: string, path: string, opts: RequestOptions): Promise<HttpReply<T>> {
   const url = new URL(path, baseUrl);
@@ -93,9 +156,17 @@ function once<T>(baseUrl: string, method: string, path: string, opts: RequestOpt
     req.setTimeout(opts.timeoutMs ?? 120_000, () =>
       req.destroy(new Error(`${method} ${url.pathname} timed out after ${opts.timeoutMs ?? 120_000} ms`)),
     );
+    let idleMs: number | undefined;
+    let responded = false;
+    req.once('socket', (socket) => {
+      const freed = freedAt.get(socket);
+      if (req.reusedSocket && freed !== undefined) idleMs = monoMs() - freed;
+    });
+    req.once('response', () => (responded = true));
     req.on('error', (err: NodeJS.ErrnoException) => {
-      const stale = req.reusedSocket && (err.code === 'ECONNRESET' || err.message === 'socket hang up');
-      reject(stale ? new StaleSocketError('stale keep-alive socket', { cause: err }) : err);
+      if (!responded && isReset(err) && !opts.signal?.aborted) {
+        reject(new ConnectionResetError(method, url.pathname, err.code ?? err.message, req.reusedSocket, idleMs, { cause: err }));
+      } else reject(err);
     });
     req.end(payload);
   });

@@ -6,13 +6,17 @@ import type { TargetName } from './targets/types.ts';
 /** Kept between runs, outside the repo: the Synapse virtualenv, PGlite's initdb template. */
 export const CACHE_DIR = process.env.COMMCOMMS_BENCH_CACHE ?? join(homedir(), '.cache', 'commcomms-bench');
 
-/** How big each scenario is. Quick mode must finish in under 3 minutes for all three targets. */
+/** How big each scenario is. Quick mode is meant to finish in a few minutes for all four targets. */
 export interface Scale {
   mode: 'quick' | 'full';
   /** send: N users in M rooms, sending concurrently for T ms (capped at maxRequests in all). */
   send: { users: number; rooms: number; durationMs: number; maxRequests: number };
   /** fan-out: K long-polling clients in one room, S messages one every intervalMs. */
   fanout: { clients: number; messages: number; intervalMs: number };
+  /** send while long-polling: N clients in idle rooms long-poll /sync while S senders send for T ms. */
+  longpoll: { clients: number; senders: number; clientsPerRoom: number; durationMs: number };
+  /** pgbench ceiling: one-INSERT transactions from `clients` connections for `seconds`. */
+  pgbench: { clients: number; seconds: number };
   /** initial sync: one user in R rooms with H messages each. */
   initialSync: { rooms: number; messagesPerRoom: number; repeats: number };
   /** join: time for a user to join a local room of each size (median of `joiners`). */
@@ -27,6 +31,8 @@ export const QUICK: Scale = {
   mode: 'quick',
   send: { users: 50, rooms: 10, durationMs: 8_000, maxRequests: 100_000 },
   fanout: { clients: 50, messages: 15, intervalMs: 250 },
+  longpoll: { clients: 200, senders: 4, clientsPerRoom: 10, durationMs: 8_000 },
+  pgbench: { clients: 50, seconds: 5 },
   initialSync: { rooms: 20, messagesPerRoom: 3, repeats: 3 },
   join: { sizes: [10, 50], joiners: 3 },
   workers: 2,
@@ -37,14 +43,16 @@ export const FULL: Scale = {
   mode: 'full',
   send: { users: 50, rooms: 10, durationMs: 30_000, maxRequests: 1_000_000 },
   fanout: { clients: 1000, messages: 30, intervalMs: 1000 },
+  longpoll: { clients: 500, senders: 4, clientsPerRoom: 10, durationMs: 20_000 },
+  pgbench: { clients: 50, seconds: 10 },
   initialSync: { rooms: 500, messagesPerRoom: 10, repeats: 3 },
   join: { sizes: [1000, 10_000], joiners: 3 },
   workers: 2,
   setupConcurrency: 8,
 };
 
-export const ALL_TARGETS: TargetName[] = ['commcomms-pglite', 'commcomms-postgres', 'synapse'];
-export const SCENARIOS = ['send', 'fanout', 'initial-sync', 'join'] as const;
+export const ALL_TARGETS: TargetName[] = ['commcomms-pglite', 'commcomms-postgres', 'synapse', 'dendrite'];
+export const SCENARIOS = ['send', 'fanout', 'initial-sync', 'join', 'longpoll'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface Options {
@@ -58,14 +66,14 @@ export interface Options {
 
 const USAGE = `Usage: npm run bench -- [--quick] [--targets a,b] [--scenarios a,b] [--profile] [--out DIR]
 
-  --quick        small scales, finishes in under 3 minutes (default: full scales, much longer)
+  --quick        small scales, a few minutes (default: full scales, much longer)
   --targets      any of ${ALL_TARGETS.join(', ')} (default: all)
   --scenarios    any of ${SCENARIOS.join(', ')} (default: all; memory and storage ride on send)
   --profile      run send and sync under node --cpu-prof on each CommComms target and print
                  the top self-time functions (no Synapse, no table)
   --out DIR      where JSON (and profiles) go (default test/bench/out)
 Scale overrides (numbers): --send-users --send-rooms --send-seconds --fanout-clients
-  --fanout-messages --sync-rooms --join-sizes 1000,10000`;
+  --fanout-messages --sync-rooms --join-sizes 1000,10000 --longpoll-clients --longpoll-seconds`;
 
 export function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
@@ -85,6 +93,8 @@ export function parseOptions(argv: string[]): Options {
       'fanout-messages': { type: 'string' },
       'sync-rooms': { type: 'string' },
       'join-sizes': { type: 'string' },
+      'longpoll-clients': { type: 'string' },
+      'longpoll-seconds': { type: 'string' },
     },
     strict: true,
   });
@@ -105,6 +115,8 @@ export function parseOptions(argv: string[]): Options {
   scale.send.durationMs = (num(values['send-seconds'], 'send-seconds') ?? scale.send.durationMs / 1000) * 1000;
   scale.fanout.clients = num(values['fanout-clients'], 'fanout-clients') ?? scale.fanout.clients;
   scale.fanout.messages = num(values['fanout-messages'], 'fanout-messages') ?? scale.fanout.messages;
+  scale.longpoll.clients = num(values['longpoll-clients'], 'longpoll-clients') ?? scale.longpoll.clients;
+  scale.longpoll.durationMs = (num(values['longpoll-seconds'], 'longpoll-seconds') ?? scale.longpoll.durationMs / 1000) * 1000;
   scale.initialSync.rooms = num(values['sync-rooms'], 'sync-rooms') ?? scale.initialSync.rooms;
   if (values['join-sizes']) scale.join.sizes = values['join-sizes'].split(',').map((s) => num(s, 'join-sizes')!);
   const pick = <T extends string>(raw: string | undefined, all: readonly T[], what: string): T[] => {

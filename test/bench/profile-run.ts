@@ -6,7 +6,7 @@ import { renderSummary, summarise, type ProfileSummary } from './profile.ts';
 import { benchTarget } from './run-target.ts';
 import { startCommComms } from './targets/commcomms.ts';
 import { ensurePostgres } from './targets/postgres.ts';
-import { TARGET_LABELS } from './targets/types.ts';
+import { isPeer, TARGET_LABELS } from './targets/types.ts';
 import { WorkerPool } from './workers.ts';
 
 /**
@@ -24,7 +24,7 @@ const GROUPS: Array<{ name: string; scenarios: ScenarioName[] }> = [
 ];
 
 export async function runProfile(opts: Options, outDir: string, log: (s: string) => void): Promise<number> {
-  const targets = opts.targets.filter((t) => t !== 'synapse');
+  const targets = opts.targets.filter((t) => !isPeer(t));
   if (targets.includes('commcomms-postgres') && !(await ensurePostgres(log))) return 1;
   const pool = await WorkerPool.start(opts.scale.workers);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');

@@ -1,19 +1,28 @@
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import type { Scale } from './options.ts';
 import type { TargetResult } from './run-target.ts';
+import { isPeer } from './targets/types.ts';
 
 /**
  * The table: one row per figure, one column per target, and for each CommComms
- * column its factor against Synapse measured in the same run. The factor always
- * reads "times better than Synapse" (ours/theirs for throughput, theirs/ours for
- * times and sizes), so > 1 is better and < 1 is worse.
+ * column its factor against the BEST peer in that row (Synapse or Dendrite, whichever
+ * did better on that figure in the same run; the `best peer` column names it). The
+ * factor always reads "times better than the best peer" (ours/theirs for throughput,
+ * theirs/ours for times and sizes), so > 1 is better and < 1 is worse.
  */
+
+/** Figures of the whole run, not of one target. */
+export interface RunContext {
+  /** pgbench's one-INSERT-per-transaction commit rate on the PostgreSQL the targets use. */
+  pgbenchTps?: number | undefined;
+}
 
 interface Row {
   label: string;
   unit: string;
   better: 'higher' | 'lower' | 'none';
   value: (r: TargetResult) => number | string | undefined;
+  /** `factor` is against the best peer. */
   target?: { text: string; met: (value: number, factor: number | undefined) => boolean };
 }
 
@@ -24,16 +33,25 @@ const fmt = (v: number | string | undefined, unit: string): string => {
   return `${v.toFixed(digits)}${unit ? ` ${unit}` : ''}`;
 };
 
-export function rows(scale: Scale): Row[] {
+export function rows(scale: Scale, ctx: RunContext = {}): Row[] {
   const s = scale.send;
   const k = scale.fanout.clients;
+  const lp = scale.longpoll;
+  const tps = ctx.pgbenchTps;
   const out: Row[] = [
     {
       label: `send throughput (${s.users} users, ${s.rooms} rooms, ${s.durationMs / 1000} s)`,
       unit: 'ev/s',
       better: 'higher',
       value: (r) => r.send?.eventsPerSec,
-      target: { text: '≥ 5× Synapse', met: (_, f) => f !== undefined && f >= 5 },
+      target: { text: '≥ 5× best peer', met: (_, f) => f !== undefined && f >= 5 },
+    },
+    {
+      label: `send throughput, % of pgbench's commit rate${tps ? ` (${Math.round(tps)}/s)` : ''}`,
+      unit: '%',
+      better: 'none',
+      // Only for servers on that PostgreSQL (PGlite commits elsewhere).
+      value: (r) => (r.send && r.database.startsWith('PostgreSQL') && tps ? (r.send.eventsPerSec / tps) * 100 : undefined),
     },
     { label: 'send latency p50', unit: 'ms', better: 'lower', value: (r) => r.send?.latencyMs.p50 },
     {
@@ -42,6 +60,26 @@ export function rows(scale: Scale): Row[] {
       better: 'lower',
       value: (r) => r.send?.latencyMs.p99,
       target: { text: '< 20 ms', met: (v) => v < 20 },
+    },
+    {
+      label: 'CPU per sent event (server + its database)',
+      unit: 'ms',
+      better: 'lower',
+      value: (r) => r.send?.cpu?.perEventMs.total,
+    },
+    { label: '  of which the server process', unit: 'ms', better: 'lower', value: (r) => r.send?.cpu?.perEventMs.server },
+    { label: '  of which its PostgreSQL backends', unit: 'ms', better: 'lower', value: (r) => r.send?.cpu?.perEventMs.database },
+    {
+      label: `send p50 while ${lp.clients} clients long-poll (${lp.senders} senders)`,
+      unit: 'ms',
+      better: 'lower',
+      value: (r) => r.longpoll?.sendMs.p50,
+    },
+    {
+      label: `send p99 while ${lp.clients} clients long-poll`,
+      unit: 'ms',
+      better: 'lower',
+      value: (r) => r.longpoll?.sendMs.p99,
     },
     { label: `fan-out delay p50 (${k} long-polls)`, unit: 'ms', better: 'lower', value: (r) => r.fanout?.delayMs.p50 },
     {
@@ -90,6 +128,12 @@ export function rows(scale: Scale): Row[] {
       value: (r) => (r.send ? r.send.bytesPer100k / 1024 / 1024 : undefined),
     },
     { label: 'startup (to first /versions)', unit: 's', better: 'none', value: (r) => r.startupSeconds },
+    {
+      label: 'connection resets (retried / failed)',
+      unit: '',
+      better: 'none',
+      value: (r) => `${r.resets.retried} / ${r.resets.failed}`,
+    },
   ];
   return out;
 }
@@ -100,14 +144,37 @@ function factor(row: Row, ours: number | string | undefined, theirs: number | st
   return row.better === 'higher' ? ours / theirs : theirs / ours;
 }
 
+/** The peer that did best on this row (highest or lowest value), if any peer has a value. */
+export function bestPeer(row: Pick<Row, 'better' | 'value'>, peers: TargetResult[]): TargetResult | undefined {
+  if (row.better === 'none') return undefined;
+  let best: TargetResult | undefined;
+  let bestValue = Number.NaN;
+  for (const p of peers) {
+    const v = row.value(p);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) continue;
+    if (!best || (row.better === 'higher' ? v > bestValue : v < bestValue)) {
+      best = p;
+      bestValue = v;
+    }
+  }
+  return best;
+}
+
 /** A markdown table (pasteable into RESULTS.md). */
-export function renderTable(scale: Scale, results: TargetResult[]): string {
-  const synapse = results.find((r) => r.name === 'synapse');
-  const ours = results.filter((r) => r.name !== 'synapse');
-  const header = ['figure', ...ours.flatMap((r) => [r.label, '× Synapse']), ...(synapse ? [synapse.label] : []), 'target (met?)'];
+export function renderTable(scale: Scale, results: TargetResult[], ctx: RunContext = {}): string {
+  const peers = results.filter((r) => isPeer(r.name));
+  const ours = results.filter((r) => !isPeer(r.name));
+  const header = [
+    'figure',
+    ...ours.flatMap((r) => [r.label, '× best peer']),
+    ...peers.map((p) => p.label),
+    ...(peers.length ? ['best peer'] : []),
+    'target (met?)',
+  ];
   const lines: string[][] = [header];
-  for (const row of rows(scale)) {
-    const theirs = synapse ? row.value(synapse) : undefined;
+  for (const row of rows(scale, ctx)) {
+    const best = bestPeer(row, peers);
+    const theirs = best ? row.value(best) : undefined;
     const cells = [row.label];
     const marks: string[] = [];
     for (const r of ours) {
@@ -116,7 +183,8 @@ export function renderTable(scale: Scale, results: TargetResult[]): string {
       cells.push(fmt(v, row.unit), row.better === 'none' ? '' : f === undefined ? 'n/a' : `${f.toFixed(2)}×`);
       if (row.target) marks.push(typeof v === 'number' && Number.isFinite(v) ? (row.target.met(v, f) ? 'yes' : 'no') : 'n/a');
     }
-    if (synapse) cells.push(fmt(theirs, row.unit));
+    for (const p of peers) cells.push(fmt(row.value(p), row.unit));
+    if (peers.length) cells.push(best ? best.label.split('/')[0]! : '');
     cells.push(row.target ? `${row.target.text}${marks.length ? ` (${marks.join('/')})` : ''}` : '');
     lines.push(cells);
   }

@@ -5,8 +5,10 @@ import type { ScenarioName, Scale } from './options.ts';
 import { runFanout, type FanoutOutcome } from './scenarios/fanout.ts';
 import { runInitialSync, type InitialSyncOutcome } from './scenarios/initial-sync.ts';
 import { runJoin, type JoinOutcome } from './scenarios/join.ts';
+import { runLongpoll, type LongpollOutcome } from './scenarios/longpoll.ts';
 import { readMem } from './scenarios/memory.ts';
 import { runSend, type SendOutcome } from './scenarios/send.ts';
+import type { ResetStats } from './http.ts';
 import { round } from './stats.ts';
 import { TARGET_LABELS, type RunningTarget, type TargetName } from './targets/types.ts';
 import type { WorkerPool } from './workers.ts';
@@ -28,6 +30,9 @@ export interface TargetResult {
   fanout?: FanoutOutcome;
   initialSync?: InitialSyncOutcome;
   join?: JoinOutcome[];
+  longpoll?: LongpollOutcome;
+  /** Connection resets the load workers saw against this target (http.ts). */
+  resets: ResetStats;
   errors: string[];
   seconds: number;
 }
@@ -37,6 +42,7 @@ export function usersNeeded(scale: Scale, scenarios: readonly ScenarioName[]): n
   if (scenarios.includes('send')) needs.push(scale.send.users);
   if (scenarios.includes('fanout')) needs.push(scale.fanout.clients + 1);
   if (scenarios.includes('join')) needs.push(Math.max(...scale.join.sizes) + scale.join.joiners);
+  if (scenarios.includes('longpoll')) needs.push(scale.longpoll.clients + scale.longpoll.senders);
   return Math.max(...needs);
 }
 
@@ -56,6 +62,7 @@ export async function benchTarget(
     loadavg: { before: round(loadavg()[0]!, 2), after: Number.NaN },
     usersRegistered: 0,
     registerSeconds: 0,
+    resets: { retried: 0, failed: 0, recent: [] },
     errors: [],
     seconds: 0,
   };
@@ -78,6 +85,8 @@ export async function benchTarget(
     log(`  ${scenario}: ${errors.length} error(s), first: ${errors.slice(0, 3).join(' | ')}`);
   };
 
+  // Reset counts from earlier targets are not this one's.
+  await collectResets(pool);
   // Idle: started, nothing asked of it yet but /versions.
   await sleep(2000);
   result.idleRssMB = round(readMem(target.pid).rssMB, 1);
@@ -90,7 +99,9 @@ export async function benchTarget(
 
   if (users.length === count) {
     if (scenarios.includes('send')) {
-      result.send = await step('send', () => runSend({ ...base, users, scale: scale.send, pid: target.pid, dbSize: target.dbSize }));
+      result.send = await step('send', () =>
+        runSend({ ...base, users, scale: scale.send, pid: target.pid, dbName: target.dbName, dbSize: target.dbSize }),
+      );
       if (result.send?.errors.length) report('send', result.send.errors);
     }
     if (scenarios.includes('fanout')) {
@@ -103,8 +114,30 @@ export async function benchTarget(
     if (scenarios.includes('initial-sync'))
       result.initialSync = await step('initial sync', () => runInitialSync({ ...base, scale: scale.initialSync }));
     if (scenarios.includes('join')) result.join = await step('join', () => runJoin({ ...base, users, scale: scale.join, log }));
+    if (scenarios.includes('longpoll')) {
+      const lp = scale.longpoll;
+      result.longpoll = await step(`send while ${lp.clients} long-poll`, () =>
+        runLongpoll({ ...base, users, scale: lp, dbName: target.dbName }),
+      );
+      if (result.longpoll?.errors.length) report('long-poll', result.longpoll.errors);
+    }
   }
+  result.resets = await collectResets(pool);
+  if (result.resets.retried + result.resets.failed > 0)
+    log(
+      `  connection resets: ${result.resets.retried} retried, ${result.resets.failed} failed; last: ${JSON.stringify(result.resets.recent.slice(-3))}`,
+    );
   result.loadavg.after = round(loadavg()[0]!, 2);
   result.seconds = round((Date.now() - began) / 1000, 1);
   return result;
+}
+
+/** Every load worker's reset counts since the last collection, summed. */
+async function collectResets(pool: WorkerPool): Promise<ResetStats> {
+  const all = await Promise.all(pool.workers.map((w) => w.call<ResetStats>({ op: 'http-stats', url: 'http://127.0.0.1/' })));
+  return {
+    retried: all.reduce((n, r) => n + r.retried, 0),
+    failed: all.reduce((n, r) => n + r.failed, 0),
+    recent: all.flatMap((r) => r.recent).slice(-20),
+  };
 }

@@ -5,28 +5,40 @@ import { parseOptions, type Options } from './options.ts';
 import { runProfile } from './profile-run.ts';
 import { machine, renderTable } from './report.ts';
 import { benchTarget, type TargetResult } from './run-target.ts';
+import { ensureDendrite, type DendriteInstall } from './dendrite/setup.ts';
+import { measureCommitCeiling, type PgbenchResult } from './pgbench.ts';
 import { ensureSynapse, type SynapseInstall } from './synapse/setup.ts';
 import { startCommComms } from './targets/commcomms.ts';
 import { ADMIN_URL, ensurePostgres, redact } from './targets/postgres.ts';
+import { startDendrite } from './targets/dendrite.ts';
 import { startSynapse } from './targets/synapse.ts';
-import { TARGET_LABELS, type RunningTarget, type TargetName } from './targets/types.ts';
+import { isPeer, TARGET_LABELS, type RunningTarget, type TargetName } from './targets/types.ts';
 import { WorkerPool } from './workers.ts';
 
 /**
  * `npm run bench [-- --quick]`: starts each homeserver in turn (CommComms on PGlite,
- * CommComms on PostgreSQL, Synapse on PostgreSQL), drives the scenarios at it from
- * load-generator processes, prints one table with every figure's factor against
- * Synapse, and writes the raw results to test/bench/out/. Exits non-zero if any
- * request failed or the fan-out lost or duplicated an event.
+ * CommComms on PostgreSQL, Synapse and Dendrite on PostgreSQL), drives the scenarios at
+ * it from load-generator processes, prints one table with every figure's factor against
+ * the best peer on that figure, and writes the raw results to test/bench/out/. Exits
+ * non-zero if any request failed or the fan-out lost or duplicated an event.
  */
+
+interface Installs {
+  synapse?: SynapseInstall | undefined;
+  dendrite?: DendriteInstall | undefined;
+}
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const log = (s: string) => console.log(`[bench] ${s}`);
 
-async function start(name: TargetName, install: SynapseInstall | undefined): Promise<RunningTarget> {
+async function start(name: TargetName, installs: Installs): Promise<RunningTarget> {
   if (name === 'synapse') {
-    if (!install?.ok) throw new Error('Synapse is not installed');
-    return startSynapse(install);
+    if (!installs.synapse?.ok) throw new Error('Synapse is not installed');
+    return startSynapse(installs.synapse);
+  }
+  if (name === 'dendrite') {
+    if (!installs.dendrite?.ok) throw new Error('Dendrite is not installed');
+    return startDendrite(installs.dendrite);
   }
   return startCommComms({ engine: name === 'commcomms-pglite' ? 'pglite' : 'postgres' });
 }
@@ -46,7 +58,26 @@ async function compare(opts: Options, outDir: string): Promise<number> {
       log(
         `Synapse ${install.version} (${install.python})${install.installMs ? `, installed this run in ${(install.installMs / 1000).toFixed(0)} s` : ', cached'}`,
       );
-    else log(`SYNAPSE UNAVAILABLE: ${install.reason}. Running our side only; ratios show n/a.`);
+    else log(`SYNAPSE UNAVAILABLE: ${install.reason}. Running without it.`);
+  }
+  let dendrite: DendriteInstall | undefined;
+  if (targets.includes('dendrite')) {
+    dendrite = pgVersion ? ensureDendrite(log) : { ok: false, reason: 'no PostgreSQL server to run it on' };
+    if (dendrite.ok)
+      log(
+        `Dendrite ${dendrite.version} (${dendrite.bin})${dendrite.installMs ? `, built this run in ${(dendrite.installMs / 1000).toFixed(0)} s` : ', cached'}`,
+      );
+    else log(`DENDRITE UNAVAILABLE: ${dendrite.reason}. Running without it.`);
+  }
+  // The PostgreSQL's own commit-rate ceiling, before any server loads it.
+  let pgbench: PgbenchResult | undefined;
+  if (pgVersion && opts.scenarios.includes('send')) {
+    pgbench = await measureCommitCeiling(scale.pgbench).catch((e: unknown) => ({ ok: false as const, reason: String(e) }));
+    log(
+      pgbench.ok
+        ? `pgbench ceiling: ${pgbench.tps.toFixed(0)} one-INSERT commits/s (${pgbench.clients} clients, ${pgbench.seconds} s)`
+        : `pgbench ceiling unavailable: ${pgbench.reason}`,
+    );
   }
 
   const pool = await WorkerPool.start(scale.workers);
@@ -63,10 +94,14 @@ async function compare(opts: Options, outDir: string): Promise<number> {
         skipped[name] = install?.reason ?? 'not installed';
         continue;
       }
+      if (name === 'dendrite' && !dendrite?.ok) {
+        skipped[name] = dendrite?.reason ?? 'not installed';
+        continue;
+      }
       log(`${TARGET_LABELS[name]}: starting`);
       let target: RunningTarget;
       try {
-        target = await start(name, install);
+        target = await start(name, { synapse: install, dendrite });
       } catch (e) {
         failures.push(`${name}: could not start: ${(e as Error).message}`);
         log(failures.at(-1)!);
@@ -89,12 +124,13 @@ async function compare(opts: Options, outDir: string): Promise<number> {
     await pool.close();
   }
 
-  const table = renderTable(scale, results);
-  console.log(`\nCommComms vs Synapse, ${scale.mode} mode (× Synapse: how many times better; > 1 is better)\n`);
+  const table = renderTable(scale, results, { pgbenchTps: pgbench?.ok ? pgbench.tps : undefined });
+  console.log(
+    `\nCommComms vs the best of Synapse and Dendrite on each figure, ${scale.mode} mode (× best peer: how many times better; > 1 is better)\n`,
+  );
   console.log(table);
-  if (!results.some((r) => r.name === 'synapse'))
-    console.log(`\nSynapse: not measured (${skipped.synapse ?? 'not requested'}); ratios are n/a.`);
-  for (const [name, why] of Object.entries(skipped)) if (name !== 'synapse') console.log(`${name}: skipped (${why})`);
+  if (!results.some((r) => isPeer(r.name))) console.log(`\nNo peer measured; ratios are n/a.`);
+  for (const [name, why] of Object.entries(skipped)) console.log(`${name}: skipped (${why})`);
 
   mkdirSync(outDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -106,6 +142,8 @@ async function compare(opts: Options, outDir: string): Promise<number> {
     machine: machine(),
     postgres: pgVersion ?? null,
     synapse: install ?? null,
+    dendrite: dendrite ?? null,
+    pgbench: pgbench ?? null,
     skipped,
     results,
     failures,

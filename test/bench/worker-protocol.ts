@@ -25,6 +25,8 @@ export type WorkerOp =
     }
   | { op: 'fanout-wait'; url: string; runId: string; seq: number; timeoutMs: number }
   | { op: 'fanout-stop'; url: string; runId: string }
+  /** This worker's connection-reset counts since the last ask (http.ts takeResetStats). */
+  | { op: 'http-stats'; url: string }
   | {
       op: 'requests';
       url: string;
@@ -51,6 +53,8 @@ export interface FanoutWaitResult {
 
 export interface FanoutStopResult {
   deliveries: Array<[client: number, seq: number, at: number]>;
+  /** Long-poll responses the clients got after their initial sync (timeouts and wake-ups). */
+  polls: number;
   errors: string[];
 }
 

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { assertLoopback, monoMs, ok, request, sleep } from './http.ts';
+import { assertLoopback, monoMs, ok, request, sleep, takeResetStats } from './http.ts';
 import { sendPath, syncPath } from './matrix.ts';
 import type { WorkerOp } from './worker-protocol.ts';
 
@@ -15,6 +15,7 @@ interface FanoutRun {
   /** seq -> how many of this worker's clients have it (for fanout-wait). */
   seen: Map<number, number>;
   clients: number;
+  polls: number;
   errors: string[];
   stop: AbortController;
   loops: Promise<void>[];
@@ -56,6 +57,7 @@ async function fanoutStart(id: number, op: Extract<WorkerOp, { op: 'fanout-start
     deliveries: [],
     seen: new Map(),
     clients: op.clients.length,
+    polls: 0,
     errors: [],
     stop: new AbortController(),
     loops: [],
@@ -98,6 +100,7 @@ async function fanoutStart(id: number, op: Extract<WorkerOp, { op: 'fanout-start
         return;
       }
       const at = monoMs();
+      run.polls++;
       if (r.status !== 200) {
         run.errors.push(`sync -> ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
         return;
@@ -131,7 +134,7 @@ async function fanoutStop(op: Extract<WorkerOp, { op: 'fanout-stop' }>) {
   run.stop.abort();
   await Promise.all(run.loops);
   fanouts.delete(op.runId);
-  return { deliveries: run.deliveries, errors: run.errors };
+  return { deliveries: run.deliveries, polls: run.polls, errors: run.errors };
 }
 
 /** A fixed list of requests, one after another; `sinceFromPrevious` continues from the latest sync's next_batch. */
@@ -172,6 +175,8 @@ process.on('message', (msg: WorkerOp & { id: number }) => {
         return reply(id, { result: await fanoutWait(msg) });
       case 'fanout-stop':
         return reply(id, { result: await fanoutStop(msg) });
+      case 'http-stats':
+        return reply(id, { result: takeResetStats() });
       case 'requests':
         return reply(id, { result: await sequence(msg) });
     }

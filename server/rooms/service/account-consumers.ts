@@ -1,7 +1,7 @@
 import type { Sql } from '../../db/database.ts';
 import type { Consumer } from '../../domain-events/index.ts';
 import { membershipsOf } from '../storage/rooms.ts';
-import type { EventWriter } from './event-writer.ts';
+import type { EventWriter } from './persister/index.ts';
 import type { Membership } from './membership.ts';
 
 export interface AccountConsumersDeps {

@@ -4,6 +4,7 @@ import type { Scale } from '../options.ts';
 import { round, summarize } from '../stats.ts';
 import type { SendResult } from '../worker-protocol.ts';
 import type { WorkerPool } from '../workers.ts';
+import { cpuMeter, type CpuWindow } from '../cpu.ts';
 import { watchPeak } from './memory.ts';
 
 /**
@@ -26,6 +27,11 @@ export interface SendOutcome {
   dbBytesAfter: number;
   /** (after − before) / events × 100,000: the database's growth per 100k messages, extrapolated. */
   bytesPer100k: number;
+  /**
+   * CPU over the measured phase: the server process and the PostgreSQL backends serving its
+   * database (with PGlite the database is inside the server), and both per sent event.
+   */
+  cpu: (CpuWindow & { perEventMs: { server: number; database: number | undefined; total: number } }) | undefined;
   errors: string[];
   /** The measured phase on the machine's monotonic clock (ms), for slicing a CPU profile. */
   window: { start: number; end: number };
@@ -39,6 +45,8 @@ export interface SendDeps {
   setupConcurrency: number;
   /** The server's pid, for memory (left out when the server runs inside the test process). */
   pid?: number | undefined;
+  /** Its PostgreSQL database, whose backends' CPU counts too (undefined: embedded or unknown). */
+  dbName?: string | undefined;
   dbSize: () => Promise<number>;
 }
 
@@ -57,6 +65,7 @@ export async function runSend(d: SendDeps): Promise<SendOutcome> {
 
   const dbBytesBefore = await d.dbSize();
   const watch = d.pid ? watchPeak(d.pid) : undefined;
+  const cpu = d.pid ? await cpuMeter(d.pid, d.dbName) : undefined;
   const shares = pool.split(senders);
   const perWorkerCap = Math.ceil(scale.maxRequests / shares.length);
   const results = await Promise.all(
@@ -64,6 +73,7 @@ export async function runSend(d: SendDeps): Promise<SendOutcome> {
       s.worker.call<SendResult>({ op: 'send', url: server.url, senders: s.items, durationMs: scale.durationMs, maxRequests: perWorkerCap }),
     ),
   );
+  const cpuUsed = await cpu?.stop();
   const mem = watch?.stop();
   const dbBytesAfter = await d.dbSize();
 
@@ -84,7 +94,17 @@ export async function runSend(d: SendDeps): Promise<SendOutcome> {
     dbBytesBefore,
     dbBytesAfter,
     bytesPer100k: events > 0 ? Math.round(((dbBytesAfter - dbBytesBefore) / events) * 100_000) : Number.NaN,
+    cpu: cpuUsed ? { ...cpuUsed, perEventMs: perEvent(cpuUsed, events) } : undefined,
     errors: results.flatMap((r) => r.errors),
     window: { start, end },
+  };
+}
+
+function perEvent(cpu: CpuWindow, events: number) {
+  const per = (ms: number) => round(ms / events, 3);
+  return {
+    server: per(cpu.serverMs),
+    database: cpu.databaseMs === undefined ? undefined : per(cpu.databaseMs),
+    total: per(cpu.serverMs + (cpu.databaseMs ?? 0)),
   };
 }

@@ -117,6 +117,7 @@ export async function startCommComms(opts: CommCommsOptions): Promise<RunningTar
     sharedSecret: secret,
     pid: proc.pid,
     database: db ? `PostgreSQL (${redact(db.url)})` : 'PGlite, in the server process',
+    dbName: db?.name,
     version: `commcomms ${pkg.version}`,
     startupMs,
     dbSize: async () => (db ? db.size() : dirBytes(join(dataDir, 'pglite', 'base'))),

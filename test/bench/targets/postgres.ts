@@ -46,6 +46,16 @@ export async function ensurePostgres(log: (s: string) => void): Promise<string |
   }
 }
 
+/** One query as the admin role (pg_stat_activity, sizes); a connection of its own, closed after. */
+export async function adminQuery<T>(query: string, params: Array<string | number> = []): Promise<T[]> {
+  const sql = admin();
+  try {
+    return (await sql.unsafe(query, params)) as unknown as T[];
+  } finally {
+    await sql.end({ timeout: 2 });
+  }
+}
+
 export function redact(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:…@');
 }

@@ -34,6 +34,7 @@ export async function startSynapse(install: Extract<SynapseInstall, { ok: true }
       sharedSecret,
       pid: p.pid,
       database: `PostgreSQL (database ${db.name})`,
+      dbName: db.name,
       version: `synapse ${install.version}`,
       startupMs,
       dbSize: () => db.size(),
