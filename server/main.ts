@@ -124,6 +124,7 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
       rateLimiter,
       accounts,
       subscribe: domainEvents.subscribe,
+      publish: domainEvents.publish,
     });
     const push = createPush({ sql: db.sql, notifier, auth: accounts.auth });
     const presence = createPresence({

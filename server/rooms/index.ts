@@ -3,7 +3,7 @@ import type { SigningKey } from '../../federation/events/index.ts';
 import type { Accounts } from '../accounts/index.ts';
 import type { Config } from '../config/load.ts';
 import type { Sql } from '../db/database.ts';
-import type { SubscribeDomainEvents } from '../domain-events/index.ts';
+import type { SubscribeDomainEvents, PublishDomainEvent } from '../domain-events/index.ts';
 import type { AppEnv } from '../http/hono-env.ts';
 import { MatrixError } from '../http/matrix-error.ts';
 import type { RateLimiter } from '../http/rate-limiter.ts';
@@ -52,10 +52,11 @@ export interface RoomsDeps {
   accounts: Accounts;
   /** Rooms' consumers of account events are registered here (before the dispatcher starts). */
   subscribe: SubscribeDomainEvents;
+  publish: PublishDomainEvent;
 }
 
 /** The room engine: events, state, membership, history; and what /sync reads of it. */
-export function createRooms({ sql, config, signingKey, notifier, typing, rateLimiter, accounts, subscribe }: RoomsDeps) {
+export function createRooms({ sql, config, signingKey, notifier, typing, rateLimiter, accounts, subscribe, publish }: RoomsDeps) {
   const roomState = createRoomState();
   const visibility = createVisibility(roomState);
   const serializer = createEventSerializer(roomState);
@@ -66,6 +67,7 @@ export function createRooms({ sql, config, signingKey, notifier, typing, rateLim
     roomState,
     notifier,
     withRoomLock: createRoomLocks(),
+    publish,
   });
   const profileOf = (userId: string) => accounts.userData.getProfile(userId).catch(() => ({}));
   const currentProfile = (userId: string) =>

@@ -200,3 +200,14 @@ export async function nextBackfillPosition(tx: Tx): Promise<number> {
   const [row] = await tx<{ pos: number }[]>`select nextval('backfill_positions')::bigint as pos`;
   return row!.pos;
 }
+
+/** A room's stored events missing from the auth-chain index (rooms from before it), oldest first. */
+export async function unindexedRoomEvents(tx: Tx, roomId: string, exceptId: string, limit: number): Promise<Pdu[]> {
+  const rows = await tx<{ event_id: string; pdu: string }[]>`
+    select e.event_id, e.pdu from events e
+    where e.room_id = ${roomId} and e.event_id <> ${exceptId} and e.rejected_reason is null
+      and not exists (select 1 from event_auth_chain_positions p where p.event_id = e.event_id)
+      and not exists (select 1 from event_auth_edges a where a.event_id = e.event_id)
+    order by e.stream_pos < 0, e.stream_pos limit ${limit}`;
+  return rows.map((r) => ({ ...(JSON.parse(r.pdu) as Omit<Pdu, 'event_id'>), event_id: r.event_id }));
+}

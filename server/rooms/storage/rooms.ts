@@ -92,3 +92,10 @@ export async function getTxnEvent(tx: Tx, userId: string, deviceId: string, txnI
 export async function insertTxn(tx: Tx, userId: string, deviceId: string, txnId: string, eventId: string): Promise<void> {
   await tx`insert into event_txns (user_id, device_id, txn_id, event_id) values (${userId}, ${deviceId}, ${txnId}, ${eventId})`;
 }
+
+/** A user's current membership in one room: null for none. */
+export async function membershipOf(tx: Tx, roomId: string, userId: string): Promise<string | null> {
+  const [row] = await tx<{ membership: string | null }[]>`
+    select membership from current_state where room_id = ${roomId} and type = 'm.room.member' and state_key = ${userId}`;
+  return row?.membership ?? null;
+}

@@ -12,11 +12,12 @@ import { roomVersion, type RoomVersion } from '../../../../federation/room-versi
 import type { Tx } from '../../../db/database.ts';
 import { nextStreamPosition } from '../../../db/stream.ts';
 import { transaction } from '../../../db/transaction.ts';
+import type { Membership } from '../../../domain-events/index.ts';
 import { MatrixError } from '../../../http/matrix-error.ts';
 import type { Change } from '../../../sync/notifier.ts';
 import { advanceForwardExtremities, getCurrentStateGroup, getForwardExtremities, updateBackwardExtremities } from '../../storage/dag.ts';
 import { knownEventIds, nextBackfillPosition, type StoredEvent } from '../../storage/events.ts';
-import { getRoom, getTxnEvent, insertRoom } from '../../storage/rooms.ts';
+import { getRoom, getTxnEvent, insertRoom, membershipOf } from '../../storage/rooms.ts';
 import { checkReceivedEvent } from './auth-checks.ts';
 import { buildCreateEvent, buildLocalEvent, choosePrevEvents } from './build-local.ts';
 import { updateCurrentState } from './current-state.ts';
@@ -24,7 +25,7 @@ import { MissingEventsError } from '../../../../federation/state-res/index.ts';
 import { stateBeforeEvent, type GroupedState } from './state-before.ts';
 import type { NewEvent, PersisterDeps, RemoteEvent, Verdict } from './types.ts';
 import { writeEvent } from './write-event.ts';
-import { checkEventAuth } from '../../../../federation/auth/index.ts';
+import { checkEventAuth, domainOf } from '../../../../federation/auth/index.ts';
 import { createStateGroup } from '../../storage/state.ts';
 import { splitStateKey } from '../../../../federation/events/pdu.ts';
 
@@ -34,7 +35,7 @@ export { relationOf } from './relation-of.ts';
 export { checkReceivedEvent } from './auth-checks.ts';
 
 export function createPersister(deps: PersisterDeps) {
-  const { sql, serverName, signingKey, roomState, notifier, withRoomLock } = deps;
+  const { sql, serverName, signingKey, roomState, notifier, withRoomLock, publish } = deps;
 
   const lockRoom = (tx: Tx, roomId: string) => tx`select pg_advisory_xact_lock(hashtextextended(${roomId}, 0))`;
 
@@ -49,6 +50,9 @@ export function createPersister(deps: PersisterDeps) {
     opts: { outlier: boolean; backfilled: boolean; txn?: NewEvent['txn'] | undefined },
   ): Promise<StoredEvent[]> {
     const oldExtremities = await getForwardExtremities(tx, roomId);
+    const live = verdict.outcome === 'accepted' && !opts.outlier && !opts.backfilled;
+    const prevMembership =
+      live && pdu.type === 'm.room.member' && pdu.state_key !== undefined ? await membershipOf(tx, roomId, pdu.state_key) : undefined;
     const streamPos = opts.outlier || opts.backfilled ? await nextBackfillPosition(tx) : await nextStreamPosition(tx);
     const { stored, released } = await writeEvent(tx, roomState, {
       roomId,
@@ -70,9 +74,30 @@ export function createPersister(deps: PersisterDeps) {
       );
     }
     // Only accepted live events become prev events of later ones (not rejected, not soft-failed).
-    if (verdict.outcome === 'accepted' && !opts.outlier && !opts.backfilled) {
+    if (live) {
       await advanceForwardExtremities(tx, roomId, pdu.event_id, pdu.prev_events);
       await updateCurrentState(tx, roomState, stored, oldExtremities, version);
+    }
+    if (stored.inTimeline) {
+      await publish(tx, {
+        type: 'room.event_persisted',
+        payload: {
+          roomId,
+          eventId: pdu.event_id,
+          type: pdu.type,
+          stateKey: pdu.state_key ?? null,
+          sender: pdu.sender,
+          streamPos: stored.streamPos,
+          origin: domainOf(pdu.sender) === serverName ? 'local' : 'remote',
+        },
+      });
+    }
+    const membership = MEMBERSHIPS.has(pdu.content.membership as Membership) ? (pdu.content.membership as Membership) : undefined;
+    if (prevMembership !== undefined && membership !== undefined && membership !== prevMembership) {
+      await publish(tx, {
+        type: 'room.membership_changed',
+        payload: { roomId, userId: pdu.state_key!, membership, prevMembership: prevMembership as Membership | null, eventId: pdu.event_id },
+      });
     }
     return [stored, ...released];
   }
@@ -271,6 +296,8 @@ function changeOf(e: StoredEvent): Change {
   const userIds = e.pdu.type === 'm.room.member' && e.pdu.state_key ? [e.pdu.state_key] : undefined;
   return { pos: e.streamPos, roomId: e.roomId, ...(userIds ? { userIds } : {}) };
 }
+
+const MEMBERSHIPS = new Set<Membership>(['join', 'invite', 'leave', 'ban', 'knock']);
 
 export type Persister = ReturnType<typeof createPersister>;
 /** The name the room services know it by. */

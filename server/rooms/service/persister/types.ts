@@ -1,6 +1,7 @@
 import type { SigningKey } from '../../../../federation/events/index.ts';
 import type { JsonObject, Pdu } from '../../../../federation/events/pdu.ts';
 import type { Sql } from '../../../db/database.ts';
+import type { PublishDomainEvent } from '../../../domain-events/index.ts';
 import type { Change, Notifier } from '../../../sync/notifier.ts';
 import type { RoomLocks } from '../room-lock.ts';
 import type { RoomState } from '../room-state.ts';
@@ -29,6 +30,8 @@ export interface PersisterDeps {
   roomState: RoomState;
   notifier: Notifier;
   withRoomLock: RoomLocks;
+  /** Domain events, published in the transaction that stores the event. */
+  publish: PublishDomainEvent;
 }
 
 /** How the three checks of the server-server spec judged an event. */

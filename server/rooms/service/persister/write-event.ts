@@ -6,6 +6,7 @@ import { getEvent, insertEvent, type StoredEvent } from '../../storage/events.ts
 import { insertTxn } from '../../storage/rooms.ts';
 import { createStateGroup, loadStateGroup, stateGroupChainLen } from '../../storage/state.ts';
 import type { RoomState } from '../room-state.ts';
+import { indexEventAuthChain } from './auth-chain-index.ts';
 import { relationOf } from './relation-of.ts';
 import { applyHeldRedactions, applyRedaction, redactionApplies } from './redactions.ts';
 import type { GroupedState } from './state-before.ts';
@@ -67,6 +68,7 @@ export async function writeEvent(tx: Tx, roomState: RoomState, w: EventToWrite):
     redactionHeld: redaction !== undefined && !redaction.applies,
   };
   await insertEvent(tx, row);
+  await indexEventAuthChain(tx, w.roomId, pdu, verdict.outcome === 'rejected');
   if (w.txn) await insertTxn(tx, pdu.sender, w.txn.deviceId, w.txn.key ?? w.txn.txnId, pdu.event_id);
 
   const stored: StoredEvent = {
