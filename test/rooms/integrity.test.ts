@@ -128,7 +128,7 @@ describe('concurrent senders in one room', () => {
     );
 
     const rows = await hs.hs.db.sql<{ event_id: string; depth: number; prev: string[]; auth: string[] }[]>`
-      select event_id, depth, json->'prev_events' as prev, json->'auth_events' as auth
+      select event_id, depth, pdu::json->'prev_events' as prev, pdu::json->'auth_events' as auth
       from events where room_id = ${roomId} order by stream_pos`;
     expect(rows.length).toBeGreaterThanOrEqual(users.length * PER_USER + users.length * 2);
     expect(rows[0]!.prev).toEqual([]);

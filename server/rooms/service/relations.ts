@@ -9,7 +9,7 @@ import type { ClientEvent } from './client-event.ts';
 import type { EventSerializer, Viewer } from './event-serializer.ts';
 import type { ViewRoom } from './room-access.ts';
 import type { RoomState } from './room-state.ts';
-import { formatToken, parseStreamPos } from './stream-token.ts';
+import { formatToken, streamPosOfToken } from './stream-token.ts';
 import type { Visibility } from './visibility.ts';
 
 /** How many levels of relations-of-relations `recurse=true` follows (the spec asks for at least 3). */
@@ -78,8 +78,8 @@ export function createRelations({ sql, roomState, visibility, serializer, viewRo
       const rows = await relationsPage(sql, roomId, eventId, {
         relType: req.relType,
         eventType: req.eventType,
-        from: req.from !== undefined ? parseStreamPos(req.from) : undefined,
-        to: req.to !== undefined ? parseStreamPos(req.to, 'to') : undefined,
+        from: req.from !== undefined ? streamPosOfToken(req.from) : undefined,
+        to: req.to !== undefined ? streamPosOfToken(req.to, 'to') : undefined,
         backwards,
         // One more than asked tells whether another page follows.
         limit: req.limit + 1,
@@ -100,7 +100,7 @@ export function createRelations({ sql, roomState, visibility, serializer, viewRo
       await viewRoom(viewer.userId, roomId);
       const rows = await threadRoots(sql, roomId, {
         participatedBy: req.include === 'participated' ? viewer.userId : undefined,
-        upTo: req.from !== undefined ? parseStreamPos(req.from) : undefined,
+        upTo: req.from !== undefined ? streamPosOfToken(req.from) : undefined,
         limit: req.limit + 1,
       });
       const page = rows.slice(0, req.limit);

@@ -1,14 +1,22 @@
 import { stateKey, type JsonObject } from '../../../federation/events/pdu.ts';
 import type { Sql } from '../../db/database.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
-import { roomEventsBetween, type StoredEvent } from '../storage/events.ts';
+import {
+  roomEventsBetween,
+  roomEventsTopological,
+  TOPO_END,
+  TOPO_START,
+  topoPointAtStream,
+  type StoredEvent,
+  type TopoPoint,
+} from '../storage/events.ts';
 import { membershipsOf } from '../storage/rooms.ts';
 import type { ClientEvent } from './client-event.ts';
 import { matchesFilter, type EventSelector } from './event-filter.ts';
 import type { EventSerializer, Viewer } from './event-serializer.ts';
 import type { ViewRoom } from './room-access.ts';
 import type { RoomState } from './room-state.ts';
-import { formatToken, parseStreamPos } from './stream-token.ts';
+import { formatTopoToken, parsePageToken, type PageToken } from './stream-token.ts';
 import type { Visibility } from './visibility.ts';
 
 export interface ReadDeps {
@@ -32,37 +40,32 @@ export interface PageRequest {
 /** Reading rooms: history, single events, state and members, all through history visibility. */
 export function createRoomReads({ sql, roomState, visibility, serializer, viewRoom, ignoredBy }: ReadDeps) {
   /**
-   * Walks the room's stream from a position, keeping events the viewer may see
-   * and the filter selects, until `limit` are found or the room runs out.
+   * Walks the room in topological order from a point, keeping events the viewer
+   * may see and the filter selects, until `limit` are found or the room runs out.
+   * The cursor is the point just past the last event scanned.
    */
   async function walk(
     viewer: Viewer,
     roomId: string,
-    fromPos: number,
-    toPos: number | undefined,
+    from: TopoPoint,
+    to: TopoPoint | undefined,
     backwards: boolean,
     limit: number,
+    maxStream: number,
     filter?: EventSelector,
   ) {
     const ignored = await ignoredBy(viewer.userId);
     const out: StoredEvent[] = [];
-    let cursor = fromPos;
+    let cursor = from;
     let exhausted = false;
     const batchSize = Math.min(Math.max(limit * 2, 20), 500);
     while (out.length < limit) {
-      const batch = backwards
-        ? await roomEventsBetween(sql, roomId, { upTo: cursor, after: toPos ?? 0, backwards: true, limit: batchSize })
-        : await roomEventsBetween(sql, roomId, {
-            after: cursor,
-            upTo: toPos ?? Number.MAX_SAFE_INTEGER,
-            backwards: false,
-            limit: batchSize,
-          });
+      const batch = await roomEventsTopological(sql, roomId, { from: cursor, bound: to, backwards, limit: batchSize, maxStream });
       const selected = batch.filter((e) => matchesFilter(filter, e.pdu, roomId) && !ignored.has(e.pdu.sender));
       const visible = new Set(await visibility.filter(sql, viewer.userId, selected));
       for (const e of batch) {
         // The cursor moves past every event scanned, so the next page does not rescan.
-        cursor = backwards ? e.streamPos - 1 : e.streamPos;
+        cursor = backwards ? pointOf(e) : { depth: e.pdu.depth, stream: e.streamPos + 1 };
         if (visible.has(e)) out.push(e);
         if (out.length >= limit) break;
       }
@@ -72,6 +75,13 @@ export function createRoomReads({ sql, roomState, visibility, serializer, viewRo
       }
     }
     return { events: out, cursor, exhausted };
+  }
+
+  /** A client's token as a topological point; a stream token is the point just after the newest event at or before it. */
+  async function tokenPoint(roomId: string, token: PageToken): Promise<TopoPoint> {
+    if (token.kind === 'topo') return token.point;
+    const at = await topoPointAtStream(sql, roomId, token.pos);
+    return at ? { depth: at.depth, stream: at.stream + 1 } : TOPO_START;
   }
 
   /**
@@ -94,16 +104,25 @@ export function createRoomReads({ sql, roomState, visibility, serializer, viewRo
     async messages(viewer: Viewer, roomId: string, req: PageRequest) {
       const view = await viewRoom(viewer.userId, roomId);
       const backwards = req.dir === 'b';
-      const fromPos = Math.min(req.from !== undefined ? parseStreamPos(req.from) : backwards ? Number.MAX_SAFE_INTEGER : 0, view.upTo);
-      const toPos = req.to !== undefined ? parseStreamPos(req.to, 'to') : undefined;
-      const { events, cursor, exhausted } = await walk(viewer, roomId, fromPos, toPos, backwards, req.limit, req.filter);
+      const fromToken = req.from !== undefined ? parsePageToken(req.from) : undefined;
+      const toToken = req.to !== undefined ? parsePageToken(req.to, 'to') : undefined;
+      // A stream token also caps the stream: nothing that arrived after it (and nothing past a leave).
+      const maxStream = Math.min(view.upTo, fromToken?.kind === 'stream' && backwards ? fromToken.pos : Number.MAX_SAFE_INTEGER);
+      // Without `from`, backwards starts just after the newest event the viewer may see: a real point, so `start` can be reused.
+      const from = fromToken
+        ? await tokenPoint(roomId, fromToken)
+        : backwards
+          ? await tokenPoint(roomId, { kind: 'stream', pos: view.upTo })
+          : TOPO_START;
+      const to = toToken ? await tokenPoint(roomId, toToken) : undefined;
+      const { events, cursor, exhausted } = await walk(viewer, roomId, from, to, backwards, req.limit, maxStream, req.filter);
       const chunk = await serializer.serialize(sql, events, viewer);
-      const start = req.from ?? formatToken(backwards ? (events[0]?.streamPos ?? fromPos) : fromPos);
+      const start = req.from ?? formatTopoToken(from);
       const state = req.filter?.lazy_load_members && events.length > 0 ? await lazyMembers(events, viewer) : [];
       return {
         chunk,
         start,
-        ...(exhausted && events.length < req.limit ? {} : { end: formatToken(cursor) }),
+        ...(exhausted && events.length < req.limit ? {} : { end: formatTopoToken(cursor) }),
         ...(state.length > 0 ? { state } : {}),
       };
     },
@@ -113,21 +132,23 @@ export function createRoomReads({ sql, roomState, visibility, serializer, viewRo
         throw new MatrixError(404, 'M_NOT_FOUND', 'Event not found');
       });
       const e = await roomState.loadEvent(sql, eventId);
-      if (!e || e.roomId !== roomId || !(await visibility.canSeeEvent(sql, viewer.userId, e))) {
+      // Rejected, soft-failed and outlier events, and redactions held back, are not the room's history.
+      if (!e || e.roomId !== roomId || !e.inTimeline || !(await visibility.canSeeEvent(sql, viewer.userId, e))) {
         throw new MatrixError(404, 'M_NOT_FOUND', 'Event not found');
       }
       return (await serializer.serialize(sql, [e], viewer))[0]!;
     },
 
     async context(viewer: Viewer, roomId: string, eventId: string, limit: number, filter?: EventSelector) {
-      await viewRoom(viewer.userId, roomId);
+      const view = await viewRoom(viewer.userId, roomId);
       const e = await roomState.loadEvent(sql, eventId);
-      if (!e || e.roomId !== roomId || !(await visibility.canSeeEvent(sql, viewer.userId, e))) {
+      if (!e || e.roomId !== roomId || !e.inTimeline || !(await visibility.canSeeEvent(sql, viewer.userId, e))) {
         throw new MatrixError(404, 'M_NOT_FOUND', 'Event not found');
       }
       const half = Math.floor(limit / 2);
-      const before = await walk(viewer, roomId, e.streamPos - 1, undefined, true, half, filter);
-      const after = await walk(viewer, roomId, e.streamPos, undefined, false, limit - half, filter);
+      const at = pointOf(e);
+      const before = await walk(viewer, roomId, at, undefined, true, half, view.upTo, filter);
+      const after = await walk(viewer, roomId, { ...at, stream: at.stream + 1 }, undefined, false, limit - half, view.upTo, filter);
       const state = await roomState.loadState(sql, (after.events[after.events.length - 1] ?? e).stateGroup);
       const stateEvents = filter?.lazy_load_members
         ? await lazyMembers([e, ...before.events, ...after.events], viewer)
@@ -139,8 +160,8 @@ export function createRoomReads({ sql, roomState, visibility, serializer, viewRo
         event: event!,
         events_before: rest.slice(0, before.events.length),
         events_after: rest.slice(before.events.length),
-        start: formatToken(before.cursor),
-        end: formatToken(after.cursor),
+        start: formatTopoToken(before.cursor),
+        end: formatTopoToken(after.cursor),
         state: stateEvents,
       };
     },
@@ -173,8 +194,11 @@ export function createRoomReads({ sql, roomState, visibility, serializer, viewRo
       const view = await viewRoom(viewer.userId, roomId);
       let group = view.stateGroup;
       if (opts.at !== undefined) {
-        const at = Math.min(parseStreamPos(opts.at, 'at'), view.upTo);
-        const [head] = await roomEventsBetween(sql, roomId, { upTo: at, backwards: true, limit: 1 });
+        const token = parsePageToken(opts.at, 'at');
+        const [head] =
+          token.kind === 'stream'
+            ? await roomEventsBetween(sql, roomId, { upTo: Math.min(token.pos, view.upTo), backwards: true, limit: 1 })
+            : await roomEventsTopological(sql, roomId, { from: token.point, backwards: true, limit: 1, maxStream: view.upTo });
         if (head) group = head.stateGroup;
       }
       const state = await roomState.loadState(sql, group);
@@ -218,3 +242,7 @@ export function createRoomReads({ sql, roomState, visibility, serializer, viewRo
 }
 
 export type RoomReads = ReturnType<typeof createRoomReads>;
+
+function pointOf(e: StoredEvent): TopoPoint {
+  return { depth: e.pdu.depth, stream: e.streamPos };
+}

@@ -139,9 +139,9 @@ export interface TopoPoint {
 }
 
 /**
- * Timeline events in topological order, strictly after (forwards) or before
- * (backwards) `from`, not past `bound` (inclusive), and never above stream
- * position `maxStream`.
+ * Timeline events in topological order from a point: backwards, those strictly
+ * before `from` and at or after `bound`; forwards, those at or after `from` and
+ * strictly before `bound`. Never above stream position `maxStream`.
  */
 export async function roomEventsTopological(
   tx: Tx,
@@ -149,9 +149,7 @@ export async function roomEventsTopological(
   opts: { from: TopoPoint; bound?: TopoPoint | undefined; backwards: boolean; limit: number; maxStream: number },
 ): Promise<StoredEvent[]> {
   const { from, backwards, limit, maxStream } = opts;
-  const bound =
-    opts.bound ??
-    (backwards ? { depth: -1, stream: Number.MIN_SAFE_INTEGER } : { depth: Number.MAX_SAFE_INTEGER, stream: Number.MAX_SAFE_INTEGER });
+  const bound = opts.bound ?? (backwards ? TOPO_START : TOPO_END);
   const rows = backwards
     ? await tx<EventRow[]>`select ${tx.unsafe(COLUMNS)} from events
         where room_id = ${roomId} and in_timeline and stream_pos <= ${maxStream}
@@ -159,10 +157,14 @@ export async function roomEventsTopological(
         order by depth desc, stream_pos desc limit ${limit}`
     : await tx<EventRow[]>`select ${tx.unsafe(COLUMNS)} from events
         where room_id = ${roomId} and in_timeline and stream_pos <= ${maxStream}
-          and (depth, stream_pos) > (${from.depth}, ${from.stream}) and (depth, stream_pos) <= (${bound.depth}, ${bound.stream})
+          and (depth, stream_pos) >= (${from.depth}, ${from.stream}) and (depth, stream_pos) < (${bound.depth}, ${bound.stream})
         order by depth asc, stream_pos asc limit ${limit}`;
   return rows.map(toStored);
 }
+
+/** Before and after every event. */
+export const TOPO_START: TopoPoint = { depth: 0, stream: Number.MIN_SAFE_INTEGER };
+export const TOPO_END: TopoPoint = { depth: Number.MAX_SAFE_INTEGER, stream: Number.MAX_SAFE_INTEGER };
 
 /** The topological point of the newest timeline event at or before a stream position (a sync token). */
 export async function topoPointAtStream(tx: Tx, roomId: string, pos: number): Promise<TopoPoint | undefined> {
