@@ -17,7 +17,7 @@ import { committedStreamPosition } from './db/stream.ts';
 import { createKeyBackup } from './key-backup/index.ts';
 import { createPresence } from './presence/index.ts';
 import { createPush } from './push/index.ts';
-import { createRooms } from './rooms/index.ts';
+import { createRooms, type Rooms } from './rooms/index.ts';
 import { createVoip } from './voip/index.ts';
 import { createNotifier, createSyncComponent, createTyping } from './sync/index.ts';
 import { bridgeNotifierOverRedis } from './sync/redis-bridge.ts';
@@ -37,6 +37,8 @@ export interface Homeserver {
   db: Database;
   log: Logger;
   signingKey: SigningKey;
+  /** Where events from other servers enter the room engine (federation calls it). */
+  events: Pick<Rooms['writer'], 'persistRemote'>;
   close(): Promise<void>;
 }
 
@@ -182,7 +184,7 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
         for (const c of closers) await c();
         log.info('CommComms homeserver stopped');
       })());
-    return { config, url, db, log, signingKey, close };
+    return { config, url, db, log, signingKey, events: { persistRemote: rooms.writer.persistRemote }, close };
   } catch (err) {
     await Promise.all(servers.map((s) => closeServer(s)));
     for (const c of closers) await c().catch(() => {});
