@@ -4,7 +4,6 @@ import { MatrixError } from '../../http/matrix-error.ts';
 import {
   roomEventsBetween,
   roomEventsTopological,
-  TOPO_END,
   TOPO_START,
   topoPointAtStream,
   type StoredEvent,
