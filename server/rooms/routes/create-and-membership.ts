@@ -40,7 +40,11 @@ export function createAndMembershipRoutes(app: Hono<AppEnv>, { auth, createRoom,
     const body = await readBody(c, reasonBody);
     // The whole body is the member event's content (a reason, custom keys), as clients expect.
     // Hono has already percent-decoded the parameter: decoding again would read `%2523` as `#`.
-    const roomId = await membership.join(c.get('requester').userId, c.req.param(param) ?? '', body as Record<string, unknown> as JsonObject);
+    const roomId = await membership.join(
+      c.get('requester').userId,
+      c.req.param(param) ?? '',
+      body as Record<string, unknown> as JsonObject,
+    );
     return c.json({ room_id: roomId });
   };
   app.post('/_matrix/client/v3/join/:roomIdOrAlias', auth, join('roomIdOrAlias'));

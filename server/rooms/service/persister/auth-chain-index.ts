@@ -29,7 +29,7 @@ export async function indexEventAuthChain(tx: Tx, roomId: string, pdu: Pdu, reje
     if (!(err instanceof AuthChainIndexError)) throw err;
     if (rejected) return;
   }
-  for (let batch = await unindexedRoomEvents(tx, roomId, pdu.event_id, 500); batch.length > 0; ) {
+  for (let batch = await unindexedRoomEvents(tx, roomId, pdu.event_id, 500); batch.length > 0;) {
     await indexAuthChains(tx, roomId, batch.map(toIndex));
     batch = await unindexedRoomEvents(tx, roomId, pdu.event_id, 500);
   }
