@@ -10,7 +10,7 @@ if (!pgUrl) console.warn('[legs] postgres: not configured (set COMMCOMMS_TEST_DA
 if (!process.env.REDIS_URL) console.warn('[legs] redis: not configured (set REDIS_URL to run the Redis contract tests)');
 
 const integration = ['test/**/*.test.ts'];
-const unitOnly = ['test/contracts/**/*.test.ts'];
+const unitOnly = ['test/contracts/**/*.test.ts', 'test/lint/**/*.test.ts'];
 
 export default defineConfig({
   test: {

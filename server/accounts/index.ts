@@ -18,6 +18,7 @@ import { createUserData } from './service/user-data.ts';
 export type { Profile } from './service/user-data.ts';
 export { parseUserId } from './service/identifiers.ts';
 export { sharedSecretMac } from './service/shared-secret-mac.ts';
+export { randomId } from './service/secrets.ts';
 
 export interface AccountsDeps {
   sql: Sql;

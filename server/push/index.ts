@@ -1,7 +1,7 @@
 import type { Hono, MiddlewareHandler } from 'hono';
 import type { Sql } from '../db/database.ts';
 import type { AppEnv } from '../http/hono-env.ts';
-import type { Notifier } from '../sync/notifier.ts';
+import type { Notifier } from '../notifier/index.ts';
 import { pushRuleRoutes } from './routes/push-rules.ts';
 import { createPushRules } from './service/push-rules.ts';
 

@@ -7,9 +7,8 @@ import type { SubscribeDomainEvents, PublishDomainEvent } from '../domain-events
 import type { AppEnv } from '../http/hono-env.ts';
 import { MatrixError } from '../http/matrix-error.ts';
 import type { RateLimiter } from '../http/rate-limiter.ts';
-import type { Notifier } from '../sync/notifier.ts';
-import type { SyncSources } from '../sync/service/sources.ts';
-import type { Typing } from '../sync/typing.ts';
+import type { Notifier, Typing } from '../notifier/index.ts';
+import type { RoomStreams } from './streams.ts';
 import { accountConsumers } from './service/account-consumers.ts';
 import { createAndMembershipRoutes } from './routes/create-and-membership.ts';
 import { ephemeralRoutes } from './routes/ephemeral.ts';
@@ -104,7 +103,8 @@ export function createRooms({ sql, config, signingKey, notifier, typing, rateLim
   const reports = createReports({ sql, roomState, visibility });
 
   // Push rules and presence come from their own components (see main.ts).
-  const syncSources: Omit<SyncSources, 'pushRulesSince' | 'presenceSince'> = {
+  // What /sync reads of rooms (sync's SyncSources adds push rules and presence).
+  const syncSources: RoomStreams = {
     memberships: membershipsOf,
     forgotten: forgottenRooms,
     loadEvent: roomState.loadEvent,
@@ -155,3 +155,12 @@ export function createRooms({ sql, config, signingKey, notifier, typing, rateLim
 }
 
 export type Rooms = ReturnType<typeof createRooms>;
+
+// The shapes /sync and other readers see of the room engine.
+export type { RoomStreams } from './streams.ts';
+export type { StoredEvent } from './storage/events.ts';
+export type { ReceiptRow } from './storage/receipts.ts';
+export type { LoadedState } from './service/room-state.ts';
+export type { ClientEvent } from './service/client-event.ts';
+export type { Persister, RemoteEvent, Verdict } from './service/persister/index.ts';
+export { MissingEventsError } from './service/persister/index.ts';

@@ -2,13 +2,13 @@ import type { Hono, MiddlewareHandler } from 'hono';
 import type { Accounts } from '../accounts/index.ts';
 import type { Sql } from '../db/database.ts';
 import type { AppEnv } from '../http/hono-env.ts';
-import type { Notifier } from './notifier.ts';
+import type { Notifier } from '../notifier/index.ts';
 import { syncRoutes, type SyncRouteDeps } from './routes/sync.ts';
 import type { SyncSources } from './service/sources.ts';
 import { createSync } from './service/sync.ts';
 
-export { createNotifier, type Notifier } from './notifier.ts';
-export { createTyping, type Typing } from './typing.ts';
+export { createNotifier, type Notifier } from '../notifier/index.ts';
+export { createTyping, type Typing } from '../notifier/index.ts';
 
 /** /sync: everything a client has not seen yet, long-polled through the notifier. */
 export interface SyncComponentDeps {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Notifier } from '../../server/sync/notifier.ts';
+import type { Notifier } from '../../server/notifier/index.ts';
 
 /**
  * What every notifier transport must do. `pair()` returns the notifier a change

@@ -1,6 +1,6 @@
 import { createClient, type RedisClientType } from 'redis';
-import { createNotifier } from '../../server/sync/notifier.ts';
-import { bridgeNotifierOverRedis } from '../../server/sync/redis-bridge.ts';
+import { createNotifier } from '../../server/notifier/index.ts';
+import { bridgeNotifierOverRedis } from '../../server/notifier/index.ts';
 import { notifierContract } from './notifier.contract.ts';
 
 notifierContract('in-process', async () => {

@@ -5,7 +5,7 @@ import { readBody, readJsonObject } from '../../http/body.ts';
 import type { AppEnv } from '../../http/hono-env.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
 import type { AccountsRouteDeps } from './deps.ts';
-import { filterSchema } from './filter-schema.ts';
+import { filterSchema } from '../../matrix/index.ts';
 
 /** Account data and filters belong to their owner alone. */
 function ownUser(c: Context<AppEnv>): string {

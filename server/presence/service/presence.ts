@@ -3,7 +3,7 @@ import type { JsonObject } from '../../../federation/events/pdu.ts';
 import type { Sql, Tx } from '../../db/database.ts';
 import { nextStreamPosition } from '../../db/stream.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
-import type { Notifier } from '../../sync/notifier.ts';
+import type { Notifier } from '../../notifier/index.ts';
 import {
   getPresence,
   presenceChangedSince,

@@ -2,7 +2,7 @@ import { transaction } from '../../db/transaction.ts';
 import type { JsonObject } from '../../../federation/events/pdu.ts';
 import type { Sql, Tx } from '../../db/database.ts';
 import { nextStreamPosition } from '../../db/stream.ts';
-import type { Notifier } from '../../sync/notifier.ts';
+import type { Notifier } from '../../notifier/index.ts';
 import type { PushAction, PushRule, RuleKind, Ruleset } from '../default-rules.ts';
 import { getPushRules, lockPushRules, putPushRules } from '../storage/push-rules.ts';
 import {

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import { parseWith } from '../../http/body.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
-import type { EventSelector } from '../service/event-filter.ts';
+import type { EventSelector } from '../../matrix/index.ts';
 
 /** The appendices cap room and user ids at 255 bytes: a longer one names nothing that can exist. */
 const MAX_ID_BYTES = 255;

@@ -3,7 +3,7 @@ import { roomVersion } from '../../../federation/room-versions.ts';
 import type { Config } from '../../config/load.ts';
 import type { Sql } from '../../db/database.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
-import { randomId } from '../../accounts/service/secrets.ts';
+import { randomId } from '../../accounts/index.ts';
 import { getAlias, insertAlias } from '../storage/aliases.ts';
 import type { NewEvent, EventWriter } from './persister/index.ts';
 

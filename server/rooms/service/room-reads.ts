@@ -11,7 +11,7 @@ import {
 } from '../storage/events.ts';
 import { membershipsOf } from '../storage/rooms.ts';
 import type { ClientEvent } from './client-event.ts';
-import { matchesFilter, type EventSelector } from './event-filter.ts';
+import { matchesFilter, type EventSelector } from '../../matrix/index.ts';
 import type { EventSerializer, Viewer } from './event-serializer.ts';
 import type { ViewRoom } from './room-access.ts';
 import type { RoomState } from './room-state.ts';

@@ -1,7 +1,7 @@
 import { currentPowerLevels, isValidUserId, requiredPowerLevel, roomCreators, userPowerLevel } from '../../../federation/auth/index.ts';
 import type { JsonObject, Pdu } from '../../../federation/events/pdu.ts';
 import { roomVersion, type RoomVersion } from '../../../federation/room-versions.ts';
-import { randomId } from '../../accounts/service/secrets.ts';
+import { randomId } from '../../accounts/index.ts';
 import type { Sql } from '../../db/database.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
 import { aliasesOf, moveAliases } from '../storage/aliases.ts';

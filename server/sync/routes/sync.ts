@@ -1,6 +1,6 @@
 import type { Hono, MiddlewareHandler } from 'hono';
 import type { JsonObject } from '../../../federation/events/pdu.ts';
-import { filterSchema, type Filter } from '../../accounts/routes/filter-schema.ts';
+import { filterSchema, type Filter } from '../../matrix/index.ts';
 import type { AppEnv } from '../../http/hono-env.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
 import type { createSync } from '../service/sync.ts';

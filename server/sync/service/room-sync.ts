@@ -1,8 +1,8 @@
 import type { JsonObject } from '../../../federation/events/pdu.ts';
 import type { Tx } from '../../db/database.ts';
-import type { Filter } from '../../accounts/routes/filter-schema.ts';
-import { matchesFilter } from '../../rooms/service/event-filter.ts';
-import type { StoredEvent } from '../../rooms/storage/events.ts';
+import type { Filter } from '../../matrix/index.ts';
+import { matchesFilter } from '../../matrix/index.ts';
+import type { StoredEvent } from '../../rooms/index.ts';
 import type { SyncSources } from './sources.ts';
 
 export interface RoomWindow {

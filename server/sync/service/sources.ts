@@ -1,34 +1,9 @@
 import type { JsonObject } from '../../../federation/events/pdu.ts';
 import type { Tx } from '../../db/database.ts';
-import type { ClientEvent } from '../../rooms/service/client-event.ts';
-import type { StoredEvent } from '../../rooms/storage/events.ts';
-import type { LoadedState } from '../../rooms/service/room-state.ts';
-import type { ReceiptRow } from '../../rooms/storage/receipts.ts';
+import type { RoomStreams } from '../../rooms/index.ts';
 
-/** What /sync reads, handed over by the rooms and accounts components. */
-export interface SyncSources {
-  memberships(tx: Tx, userId: string): Promise<Array<{ room_id: string; membership: string; event_id: string; stream_pos: number }>>;
-  forgotten(tx: Tx, userId: string): Promise<Set<string>>;
-  loadEvent(tx: Tx, eventId: string): Promise<StoredEvent | undefined>;
-  loadEvents(tx: Tx, eventIds: readonly string[]): Promise<Map<string, StoredEvent>>;
-  loadState(tx: Tx, group: number | null): Promise<LoadedState>;
-  /** Newest-first events of a room in (after, upTo]. */
-  recentEvents(tx: Tx, roomId: string, after: number, upTo: number, limit: number): Promise<StoredEvent[]>;
-  /** The room's newest event at or before a position (to find the state then). */
-  eventAtOrBefore(tx: Tx, roomId: string, pos: number): Promise<StoredEvent | undefined>;
-  roomsWithEventsSince(tx: Tx, roomIds: readonly string[], since: number, upTo: number): Promise<string[]>;
-  filterVisible(tx: Tx, userId: string, events: StoredEvent[]): Promise<StoredEvent[]>;
-  serialize(tx: Tx, events: StoredEvent[], viewer: { userId: string; deviceId?: string }, bundle?: boolean): Promise<ClientEvent[]>;
-  receiptsSince(tx: Tx, roomIds: readonly string[], since: number, upTo: number): Promise<ReceiptRow[]>;
-  readUpTo(tx: Tx, roomIds: readonly string[], userId: string): Promise<Map<string, number>>;
-  countUnread(tx: Tx, roomId: string, userId: string, after: number, upTo: number): Promise<number>;
-  accountDataSince(
-    tx: Tx,
-    userId: string,
-    since: number,
-  ): Promise<Array<{ room_id: string; type: string; content: JsonObject; stream_pos: number }>>;
-  ignoredUsers(tx: Tx, userId: string): Promise<Set<string>>;
-  typingSince(roomId: string, since: number): string[] | undefined;
+/** What /sync reads: the room engine's streams, plus push rules and presence from their components. */
+export interface SyncSources extends RoomStreams {
   /** m.push_rules content: always when `since` is undefined (initial sync), else only if changed in (since, upTo]. */
   pushRulesSince(tx: Tx, userId: string, since: number | undefined, upTo: number): Promise<JsonObject | undefined>;
   /** m.presence events of the user and of users sharing a room with them, changed in (since, upTo]. */

@@ -1,5 +1,5 @@
 import { MatrixError } from '../../http/matrix-error.ts';
-import type { StreamPoint } from '../notifier.ts';
+import type { StreamPoint } from '../../notifier/index.ts';
 
 /** `s<pos>_<typing>`: the global stream position and the typing serial. */
 export function formatSyncToken(p: StreamPoint): string {

@@ -1,9 +1,9 @@
 import type { JsonObject } from '../../../federation/events/pdu.ts';
 import type { Sql } from '../../db/database.ts';
-import type { Filter } from '../../accounts/routes/filter-schema.ts';
-import { matchesFilter } from '../../rooms/service/event-filter.ts';
-import type { ReceiptRow } from '../../rooms/storage/receipts.ts';
-import type { Notifier, StreamPoint } from '../notifier.ts';
+import type { Filter } from '../../matrix/index.ts';
+import { matchesFilter } from '../../matrix/index.ts';
+import type { ReceiptRow } from '../../rooms/index.ts';
+import type { Notifier, StreamPoint } from '../../notifier/index.ts';
 import { roomSummary, syncRoomTimeline, type Viewer } from './room-sync.ts';
 import type { SyncSources } from './sources.ts';
 import { STRIPPED_STATE_TYPES, strippedStateEvent } from './stripped-state.ts';

@@ -14,7 +14,7 @@ import { nextStreamPosition } from '../../../db/stream.ts';
 import { transaction } from '../../../db/transaction.ts';
 import type { Membership } from '../../../domain-events/index.ts';
 import { MatrixError } from '../../../http/matrix-error.ts';
-import type { Change } from '../../../sync/notifier.ts';
+import type { Change } from '../../../notifier/index.ts';
 import { advanceForwardExtremities, getCurrentStateGroup, getForwardExtremities, updateBackwardExtremities } from '../../storage/dag.ts';
 import { knownEventIds, nextBackfillPosition, type StoredEvent } from '../../storage/events.ts';
 import { getRoom, getTxnEvent, insertRoom, membershipOf } from '../../storage/rooms.ts';

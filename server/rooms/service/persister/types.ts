@@ -2,7 +2,7 @@ import type { SigningKey } from '../../../../federation/events/index.ts';
 import type { JsonObject, Pdu } from '../../../../federation/events/pdu.ts';
 import type { Sql } from '../../../db/database.ts';
 import type { PublishDomainEvent } from '../../../domain-events/index.ts';
-import type { Change, Notifier } from '../../../sync/notifier.ts';
+import type { Change, Notifier } from '../../../notifier/index.ts';
 import type { RoomLocks } from '../room-lock.ts';
 import type { RoomState } from '../room-state.ts';
 

@@ -1,4 +1,4 @@
-import type { Pdu } from '../../../federation/events/pdu.ts';
+import type { Pdu } from '../../federation/events/pdu.ts';
 
 /** The RoomEventFilter / EventFilter keys that select events. */
 export interface EventSelector {

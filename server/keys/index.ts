@@ -1,0 +1,1 @@
+export { loadOrCreateSigningKey } from './signing-key-store.ts';
