@@ -11,7 +11,7 @@ import type { Config } from './config/load.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { migrate, readMigrations } from './db/migrate.ts';
 import { createDiscovery } from './discovery/index.ts';
-import { committedStreamPosition } from './db/stream.ts';
+import { streamWatermark } from './db/stream.ts';
 import { createKeyBackup } from './key-backup/index.ts';
 import { createPresence } from './presence/index.ts';
 import { createPush } from './push/index.ts';
@@ -88,7 +88,7 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
     await accounts.start();
     const discovery = createDiscovery({ config, auth: accounts.auth });
     // Typing serials start at the clock so tokens from before a restart stay behind new ones.
-    const start = { pos: await committedStreamPosition(db.sql), typing: Date.now() };
+    const start = { pos: await streamWatermark(db.sql), typing: Date.now() };
     let notifier = createNotifier(start);
     if (redis) {
       const bridge = await bridgeNotifierOverRedis((publish) => createNotifier(start, { publish }), redis);

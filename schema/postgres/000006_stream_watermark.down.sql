@@ -1,0 +1,2 @@
+DROP FUNCTION stream_watermark();
+DROP FUNCTION take_stream_position();
