@@ -19,6 +19,8 @@ import { createRooms } from './rooms/index.ts';
 import { createVoip } from './voip/index.ts';
 import { createNotifier, createSyncComponent, createTyping } from './sync/index.ts';
 import { bridgeNotifierOverRedis } from './sync/redis-bridge.ts';
+import { createRedisTyping, startingTypingSerial } from './sync/redis-typing.ts';
+import { createRedisBus, type Bus } from './redis/bus.ts';
 import { createMemoryRateLimiter, type RateLimiter } from './http/rate-limiter.ts';
 import { createRedisRateLimiter } from './http/redis-rate-limiter.ts';
 import { loadOrCreateSigningKey } from './keys/signing-key-store.ts';
@@ -72,12 +74,17 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
     const config = withBoundPort(configIn, first.port);
 
     let redis: RedisClientType | undefined;
+    let bus: Bus | undefined;
     let rateLimiter: RateLimiter;
+    const onError = (err: unknown) => log.error({ err }, 'background task failed');
     if (config.redis.url) {
       redis = createClient({ url: config.redis.url });
       redis.on('error', (err) => log.error({ err }, 'redis error'));
       await redis.connect();
       closers.unshift(() => redis!.quit());
+      const theBus = await createRedisBus(redis, (err) => log.error({ err }, 'redis subscriber error'));
+      bus = theBus;
+      closers.unshift(() => theBus.close());
       rateLimiter = createRedisRateLimiter(redis);
     } else {
       rateLimiter = createMemoryRateLimiter();
@@ -87,17 +94,31 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
     const accounts = createAccounts({ sql: db.sql, config, rateLimiter });
     await accounts.start();
     const discovery = createDiscovery({ config, auth: accounts.auth });
-    // Typing serials start at the clock so tokens from before a restart stay behind new ones.
-    const start = { pos: await streamWatermark(db.sql), typing: Date.now() };
-    let notifier = createNotifier(start);
-    if (redis) {
-      const bridge = await bridgeNotifierOverRedis((publish) => createNotifier(start, { publish }), redis);
+    // Typing serials start at the clock so tokens from before a restart stay behind new ones
+    // (with Redis, at the shared counter, which started at the clock).
+    const start = { pos: await streamWatermark(db.sql), typing: redis ? await startingTypingSerial(redis) : Date.now() };
+    const notifierOptions = { watermark: () => streamWatermark(db.sql), onError };
+    let notifier = createNotifier(start, notifierOptions);
+    if (redis && bus) {
+      const bridge = await bridgeNotifierOverRedis((publish) => createNotifier(start, { ...notifierOptions, publish }), bus);
       notifier = bridge.notifier;
       closers.unshift(() => bridge.close());
+    } else {
+      closers.unshift(async () => notifier.close());
     }
-    const typing = createTyping(notifier, Date.now());
-    closers.unshift(async () => typing.close());
-    const rooms = createRooms({ sql: db.sql, config, signingKey, notifier, typing, rateLimiter, accounts });
+    const typing = redis && bus ? await createRedisTyping(redis, bus, notifier, { onError }) : createTyping(notifier, start.typing);
+    closers.unshift(() => typing.close());
+    const rooms = createRooms({
+      sql: db.sql,
+      config,
+      signingKey,
+      notifier,
+      typing,
+      rateLimiter,
+      accounts,
+      ...(bus ? { bus } : {}),
+      onError,
+    });
     // Account data (tags, m.fully_read, m.direct, ...) wakes its owner's /sync.
     accounts.hooks.onAccountData.push((userId, pos) => notifier.notify({ pos, userIds: [userId] }));
     const push = createPush({ sql: db.sql, notifier, auth: accounts.auth });

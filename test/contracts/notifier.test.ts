@@ -1,5 +1,6 @@
 import { createClient, type RedisClientType } from 'redis';
 import { createNotifier } from '../../server/sync/notifier.ts';
+import { createRedisBus } from '../../server/redis/bus.ts';
 import { bridgeNotifierOverRedis } from '../../server/sync/redis-bridge.ts';
 import { notifierContract } from './notifier.contract.ts';
 
@@ -22,14 +23,18 @@ if (!redisUrl) {
       return c;
     };
     const start = { pos: 10, typing: 10 };
-    const a = await bridgeNotifierOverRedis((publish) => createNotifier(start, { publish }), await connect());
-    const b = await bridgeNotifierOverRedis((publish) => createNotifier(start, { publish }), await connect());
+    const busA = await createRedisBus(await connect());
+    const busB = await createRedisBus(await connect());
+    const a = await bridgeNotifierOverRedis((publish) => createNotifier(start, { publish }), busA);
+    const b = await bridgeNotifierOverRedis((publish) => createNotifier(start, { publish }), busB);
     return {
       writer: a.notifier,
       reader: b.notifier,
       close: async () => {
         await a.close();
         await b.close();
+        await busA.close();
+        await busB.close();
         for (const c of clients) await c.quit();
       },
     };
