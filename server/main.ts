@@ -78,7 +78,8 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
     let rateLimiter: RateLimiter;
     const onError = (err: unknown) => log.error({ err }, 'background task failed');
     if (config.redis.url) {
-      redis = createClient({ url: config.redis.url });
+      // Named, so an operator (or a test) can tell this process's connections apart in CLIENT LIST.
+      redis = createClient({ url: config.redis.url, name: `commcomms-${process.pid}` });
       redis.on('error', (err) => log.error({ err }, 'redis error'));
       await redis.connect();
       closers.unshift(() => redis!.quit());
