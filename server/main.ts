@@ -12,6 +12,7 @@ import { openDatabase, type Database } from './db/database.ts';
 import { migrate, readMigrations } from './db/migrate.ts';
 import { createDiscovery } from './discovery/index.ts';
 import { streamWatermark } from './db/stream.ts';
+import { deploymentId } from './db/deployment.ts';
 import { createKeyBackup } from './key-backup/index.ts';
 import { createPresence } from './presence/index.ts';
 import { createPush } from './push/index.ts';
@@ -83,7 +84,7 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
       redis.on('error', (err) => log.error({ err }, 'redis error'));
       await redis.connect();
       closers.unshift(() => redis!.quit());
-      const theBus = await createRedisBus(redis, (err) => log.error({ err }, 'redis subscriber error'));
+      const theBus = await createRedisBus(redis, await deploymentId(db.sql), (err) => log.error({ err }, 'redis subscriber error'));
       bus = theBus;
       closers.unshift(() => theBus.close());
       rateLimiter = createRedisRateLimiter(redis);
@@ -97,7 +98,7 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
     const discovery = createDiscovery({ config, auth: accounts.auth });
     // Typing serials start at the clock so tokens from before a restart stay behind new ones
     // (with Redis, at the shared counter, which started at the clock).
-    const start = { pos: await streamWatermark(db.sql), typing: redis ? await startingTypingSerial(redis) : Date.now() };
+    const start = { pos: await streamWatermark(db.sql), typing: redis && bus ? await startingTypingSerial(redis, bus) : Date.now() };
     const notifierOptions = { watermark: () => streamWatermark(db.sql), onError };
     let notifier = createNotifier(start, notifierOptions);
     if (redis && bus) {

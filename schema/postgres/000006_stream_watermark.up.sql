@@ -57,3 +57,9 @@ BEGIN
   RETURN coalesce(oldest_in_flight - 1, newest);
 END
 $$;
+
+-- Which deployment this database is: the processes sharing it talk over Redis in a
+-- namespace of their own, so deployments sharing one Redis never hear each other
+-- (pub/sub ignores Redis database numbers).
+CREATE TABLE deployment (id text NOT NULL);
+INSERT INTO deployment (id) SELECT md5(random()::text || clock_timestamp()::text);

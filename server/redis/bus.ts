@@ -9,6 +9,8 @@ import type { RedisClientType } from 'redis';
  * `onReconnect` to recover (read the truth again from the database or Redis).
  */
 export interface Bus {
+  /** Prefix for this deployment's Redis keys and channels. */
+  readonly namespace: string;
   publish(topic: string, message: unknown): Promise<void>;
   subscribe(topic: string, handler: (message: unknown) => void): Promise<void>;
   /** After the subscriber reconnected: messages in between may be lost. */
@@ -16,10 +18,17 @@ export interface Bus {
   close(): Promise<void>;
 }
 
-const PREFIX = 'commcomms:';
-
-export async function createRedisBus(client: RedisClientType, onError: (err: unknown) => void = () => {}): Promise<Bus> {
+/**
+ * `deployment` names the processes that share one database (server/db/deployment.ts):
+ * deployments sharing a Redis never hear each other.
+ */
+export async function createRedisBus(
+  client: RedisClientType,
+  deployment: string,
+  onError: (err: unknown) => void = () => {},
+): Promise<Bus> {
   const origin = randomUUID();
+  const namespace = `commcomms:${deployment}:`;
   const subscriber = client.duplicate();
   subscriber.on('error', onError);
   const reconnected: Array<() => void> = [];
@@ -39,11 +48,12 @@ export async function createRedisBus(client: RedisClientType, onError: (err: unk
   });
   await subscriber.connect();
   return {
+    namespace,
     async publish(topic, message) {
-      await client.publish(PREFIX + topic, JSON.stringify({ origin, message }));
+      await client.publish(namespace + topic, JSON.stringify({ origin, message }));
     },
     async subscribe(topic, handler) {
-      await subscriber.subscribe(PREFIX + topic, (raw) => {
+      await subscriber.subscribe(namespace + topic, (raw) => {
         try {
           const { origin: from, message } = JSON.parse(raw) as { origin: string; message: unknown };
           if (from !== origin) handler(message);

@@ -3,10 +3,12 @@ import type { Bus } from '../redis/bus.ts';
 import type { Notifier } from './notifier.ts';
 import { typingLifetimeMs, type Typing } from './typing.ts';
 
-const SERIAL = 'commcomms:typing:serial';
-const ROOMS = 'commcomms:typing:rooms';
-const roomKey = (roomId: string) => `commcomms:typing:room:${roomId}`;
 const TOPIC = 'typing';
+const keys = (namespace: string) => ({
+  serial: `${namespace}typing:serial`,
+  rooms: `${namespace}typing:rooms`,
+  room: (roomId: string) => `${namespace}typing:room:${roomId}`,
+});
 
 // One atomic step: start, stop or expire typers in a room (a sorted set of user ->
 // expiry ms) and, only if that changed who is typing, take the next serial and
@@ -24,9 +26,10 @@ return {redis.call('INCR', KEYS[2]), redis.call('ZRANGE', KEYS[1], 0, -1)}
 `;
 
 /** The shared serial, started at the clock by the first process ever to run. */
-export async function startingTypingSerial(client: RedisClientType): Promise<number> {
-  await client.set(SERIAL, String(Date.now()), { NX: true });
-  return Number(await client.get(SERIAL));
+export async function startingTypingSerial(client: RedisClientType, bus: Bus): Promise<number> {
+  const { serial } = keys(bus.namespace);
+  await client.set(serial, String(Date.now()), { NX: true });
+  return Number(await client.get(serial));
 }
 
 interface RoomTyping {
@@ -55,6 +58,7 @@ export async function createRedisTyping(
   opts: RedisTypingOptions = {},
 ): Promise<Typing> {
   const onError = opts.onError ?? (() => {});
+  const k = keys(bus.namespace);
   const rooms = new Map<string, { users: string[]; serial: number }>();
   let serial = 0;
 
@@ -69,7 +73,7 @@ export async function createRedisTyping(
   async function update(roomId: string, userId: string, expiry: number | null): Promise<void> {
     const now = Date.now();
     const out = (await client.eval(UPDATE, {
-      keys: [roomKey(roomId), SERIAL, ROOMS],
+      keys: [k.room(roomId), k.serial, k.rooms],
       arguments: [userId, expiry === null ? '' : String(expiry), String(now), roomId],
     })) as [number, string[]] | null;
     if (!out) return;
@@ -81,10 +85,10 @@ export async function createRedisTyping(
   /** Reads every room's typers again: messages may have been lost. */
   async function reload(): Promise<void> {
     const now = Date.now();
-    const current = Number(await client.get(SERIAL));
-    const ids = new Set([...(await client.sMembers(ROOMS)), ...rooms.keys()]);
+    const current = Number(await client.get(k.serial));
+    const ids = new Set([...(await client.sMembers(k.rooms)), ...rooms.keys()]);
     for (const roomId of ids) {
-      const users = await client.zRangeByScore(roomKey(roomId), now, '+inf');
+      const users = await client.zRangeByScore(k.room(roomId), now, '+inf');
       const had = rooms.get(roomId);
       if (had && had.users.length === users.length && had.users.every((u) => users.includes(u))) continue;
       apply({ roomId, serial: Math.max(current, (had?.serial ?? 0) + 1), users });
@@ -93,10 +97,10 @@ export async function createRedisTyping(
   }
 
   async function sweep(): Promise<void> {
-    for (const roomId of await client.sMembers(ROOMS)) await update(roomId, '', null);
+    for (const roomId of await client.sMembers(k.rooms)) await update(roomId, '', null);
   }
 
-  await startingTypingSerial(client);
+  await startingTypingSerial(client, bus);
   await bus.subscribe(TOPIC, (m) => apply(m as RoomTyping));
   bus.onReconnect(() => void reload().catch(onError));
   await reload();

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createClient, type RedisClientType } from 'redis';
 import { createNotifier } from '../../server/sync/notifier.ts';
 import { createRedisBus } from '../../server/redis/bus.ts';
@@ -23,8 +24,9 @@ if (!redisUrl) {
       return c;
     };
     const start = { pos: 10, typing: 10 };
-    const busA = await createRedisBus(await connect());
-    const busB = await createRedisBus(await connect());
+    const deployment = randomUUID();
+    const busA = await createRedisBus(await connect(), deployment);
+    const busB = await createRedisBus(await connect(), deployment);
     const a = await bridgeNotifierOverRedis((publish) => createNotifier(start, { publish }), busA);
     const b = await bridgeNotifierOverRedis((publish) => createNotifier(start, { publish }), busB);
     return {
