@@ -18,7 +18,7 @@ import { createPresence } from './presence/index.ts';
 import { createPush } from './push/index.ts';
 import { createRooms } from './rooms/index.ts';
 import { createVoip } from './voip/index.ts';
-import { createNotifier, createSyncComponent, createTyping } from './sync/index.ts';
+import { createNotifier, createSyncComponent, createTyping, type Notifier } from './sync/index.ts';
 import { bridgeNotifierOverRedis } from './sync/redis-bridge.ts';
 import { createRedisTyping, startingTypingSerial } from './sync/redis-typing.ts';
 import { createRedisBus, type Bus } from './redis/bus.ts';
@@ -100,13 +100,15 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
     // (with Redis, at the shared counter, which started at the clock).
     const start = { pos: await streamWatermark(db.sql), typing: redis && bus ? await startingTypingSerial(redis, bus) : Date.now() };
     const notifierOptions = { watermark: () => streamWatermark(db.sql), onError };
-    let notifier = createNotifier(start, notifierOptions);
+    let notifier: Notifier;
     if (redis && bus) {
       const bridge = await bridgeNotifierOverRedis((publish) => createNotifier(start, { ...notifierOptions, publish }), bus);
       notifier = bridge.notifier;
       closers.unshift(() => bridge.close());
     } else {
-      closers.unshift(async () => notifier.close());
+      const local = createNotifier(start, notifierOptions);
+      notifier = local;
+      closers.unshift(async () => local.close());
     }
     const typing = redis && bus ? await createRedisTyping(redis, bus, notifier, { onError }) : createTyping(notifier, start.typing);
     closers.unshift(() => typing.close());
