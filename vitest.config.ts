@@ -11,6 +11,12 @@ if (!process.env.REDIS_URL) console.warn('[legs] redis: not configured (set REDI
 
 const integration = ['test/**/*.test.ts'];
 const unitOnly = ['test/contracts/**/*.test.ts', 'test/lint/**/*.test.ts'];
+// Several server processes on one database and one Redis: PostgreSQL only (PGlite is
+// one process's embedded database), and only with REDIS_URL.
+const multiProcess = ['test/multi-process/**/*.test.ts'];
+// A second session dying under the first: nothing PGlite (one session) can do.
+const severalSessions = ['test/db/stream-watermark-crash.test.ts'];
+if (pgUrl && !process.env.REDIS_URL) console.warn('[legs] postgres: test/multi-process not run (it needs REDIS_URL)');
 
 export default defineConfig({
   test: {
@@ -27,7 +33,7 @@ export default defineConfig({
         test: {
           name: 'pglite',
           include: integration,
-          exclude: unitOnly,
+          exclude: [...unitOnly, ...multiProcess, ...severalSessions],
           env: { COMMCOMMS_TEST_DB: 'pglite' },
           globalSetup: ['test/support/pglite-template.ts'],
           testTimeout: 60_000,
@@ -40,7 +46,7 @@ export default defineConfig({
               test: {
                 name: 'postgres',
                 include: integration,
-                exclude: unitOnly,
+                exclude: process.env.REDIS_URL ? unitOnly : [...unitOnly, ...multiProcess],
                 env: { COMMCOMMS_TEST_DB: 'postgres' },
                 testTimeout: 60_000,
                 hookTimeout: 120_000,

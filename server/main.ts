@@ -13,14 +13,23 @@ import { openDatabase, type Database } from './db/database.ts';
 import { migrate, readMigrations } from './db/migrate.ts';
 import { createDiscovery } from './discovery/index.ts';
 import { createDomainEvents, dispatcherOptions } from './domain-events/index.ts';
-import { committedStreamPosition } from './db/stream.ts';
+import { streamWatermark } from './db/stream.ts';
+import { deploymentId } from './db/deployment.ts';
 import { createKeyBackup } from './key-backup/index.ts';
 import { createPresence } from './presence/index.ts';
 import { createPush } from './push/index.ts';
 import { createRooms, type Rooms } from './rooms/index.ts';
 import { createVoip } from './voip/index.ts';
 import { createSyncComponent } from './sync/index.ts';
-import { bridgeNotifierOverRedis, createNotifier, createTyping } from './notifier/index.ts';
+import {
+  bridgeNotifierOverRedis,
+  createNotifier,
+  createRedisTyping,
+  createTyping,
+  startingTypingSerial,
+  type Notifier,
+} from './notifier/index.ts';
+import { createRedisBus, type Bus } from './redis/bus.ts';
 import { createMemoryRateLimiter, type RateLimiter } from './http/rate-limiter.ts';
 import { createRedisRateLimiter } from './http/redis-rate-limiter.ts';
 import { loadOrCreateSigningKey } from './keys/index.ts';
@@ -79,12 +88,18 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
     const config = withBoundPort(configIn, first.port);
 
     let redis: RedisClientType | undefined;
+    let bus: Bus | undefined;
     let rateLimiter: RateLimiter;
+    const onError = (err: unknown) => log.error({ err }, 'background task failed');
     if (config.redis.url) {
-      redis = createClient({ url: config.redis.url });
+      // Named, so an operator (or a test) can tell this process's connections apart in CLIENT LIST.
+      redis = createClient({ url: config.redis.url, name: `commcomms-${process.pid}` });
       redis.on('error', (err) => log.error({ err }, 'redis error'));
       await redis.connect();
       closers.unshift(() => redis!.quit());
+      const theBus = await createRedisBus(redis, await deploymentId(db.sql), (err) => log.error({ err }, 'redis subscriber error'));
+      bus = theBus;
+      closers.unshift(() => theBus.close());
       rateLimiter = createRedisRateLimiter(redis);
     } else {
       rateLimiter = createMemoryRateLimiter();
@@ -97,16 +112,22 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
       registry: metrics.registry,
       options: dispatcherOptions(config.domain_events),
     });
-    // Typing serials start at the clock so tokens from before a restart stay behind new ones.
-    const start = { pos: await committedStreamPosition(db.sql), typing: Date.now() };
-    let notifier = createNotifier(start);
-    if (redis) {
-      const bridge = await bridgeNotifierOverRedis((publish) => createNotifier(start, { publish }), redis);
+    // Typing serials start at the clock so tokens from before a restart stay behind new ones
+    // (with Redis, at the shared counter, which started at the clock).
+    const start = { pos: await streamWatermark(db.sql), typing: redis && bus ? await startingTypingSerial(redis, bus) : Date.now() };
+    const notifierOptions = { watermark: () => streamWatermark(db.sql), onError };
+    let notifier: Notifier;
+    if (redis && bus) {
+      const bridge = await bridgeNotifierOverRedis((publish) => createNotifier(start, { ...notifierOptions, publish }), bus);
       notifier = bridge.notifier;
       closers.unshift(() => bridge.close());
+    } else {
+      const local = createNotifier(start, notifierOptions);
+      notifier = local;
+      closers.unshift(async () => local.close());
     }
-    const typing = createTyping(notifier, Date.now());
-    closers.unshift(async () => typing.close());
+    const typing = redis && bus ? await createRedisTyping(redis, bus, notifier, { onError }) : createTyping(notifier, start.typing);
+    closers.unshift(() => typing.close());
     const accounts = createAccounts({
       sql: db.sql,
       config,
@@ -127,6 +148,8 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
       accounts,
       subscribe: domainEvents.subscribe,
       publish: domainEvents.publish,
+      ...(bus ? { bus } : {}),
+      onError,
     });
     const push = createPush({ sql: db.sql, notifier, auth: accounts.auth });
     const presence = createPresence({

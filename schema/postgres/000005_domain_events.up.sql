@@ -2,9 +2,9 @@
 -- transaction as the change (a transactional outbox) and delivered after commit to
 -- named consumers, each with its own position.
 
--- Ids become visible in the order they were taken: publishers hold the stream lock
--- (server/db/stream.ts) from the insert until commit, so a consumer that has read id N
--- will never later see a new id below N. Rows every consumer is past are pruned.
+-- Ids are stream positions (server/db/stream.ts) and consumers read only up to the
+-- stream watermark, so a consumer that has read id N never later sees a new id below
+-- N. Rows every consumer is past are pruned.
 CREATE TABLE domain_event_outbox (
   id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   type        text NOT NULL,

@@ -1,34 +1,39 @@
 import type { Tx } from './database.ts';
 
-// Held until commit: positions become visible in the order they were taken, so a
-// reader that has seen position N has seen every change before it. Take it as the
-// last step of a transaction to keep the serialised part short.
-const STREAM_LOCK = 0x73747265;
+/*
+ * Stream positions without a lock held to commit (schema 000006_stream_watermark).
+ *
+ * Writers take positions from one shared sequence and commit in any order: writes
+ * to different rooms run concurrently. A position is "in flight" from the moment it
+ * is taken until its transaction commits, rolls back or its backend dies; the
+ * database itself tracks that (a transaction-scoped advisory lock per position),
+ * so it holds across processes and crashes with nothing to clean up.
+ *
+ * Readers never use a position above the watermark W: every position <= W has
+ * committed or been abandoned, so a /sync that has read up to W has seen
+ * everything before it and never skips an event committed late.
+ */
 
 /**
- * Take the stream lock until this transaction ends. The domain-event outbox takes it
- * too, so outbox ids also become visible in the order they were taken, and one lock
- * (not two taken in either order) can never deadlock a writer that does both.
+ * Takes the next stream position for the changes `tx` commits. W cannot pass it
+ * until `tx` ends, so take it as late in the transaction as possible.
  */
-export async function holdStreamLock(tx: Tx): Promise<void> {
-  await tx`select pg_advisory_xact_lock(${STREAM_LOCK})`;
-}
-
-/** Waits until every transaction holding the stream lock now has committed or rolled back. */
-export async function awaitStreamWriters(sql: Tx): Promise<void> {
-  await sql`select pg_advisory_xact_lock_shared(${STREAM_LOCK})`;
-}
-
 export async function nextStreamPosition(tx: Tx): Promise<number> {
-  await holdStreamLock(tx);
-  const [row] = await tx<{ pos: number }[]>`select nextval('stream_positions')::bigint as pos`;
+  const [row] = await tx<{ pos: number }[]>`select take_stream_position()::bigint as pos`;
   return row!.pos;
 }
 
-/** The newest committed position (waits for a writer holding the stream lock to commit). */
-export async function committedStreamPosition(sql: Tx): Promise<number> {
-  const [row] = await sql<{ pos: number }[]>`
-    select case when is_called then last_value else 0 end::bigint as pos
-    from stream_positions, (select pg_advisory_xact_lock_shared(${STREAM_LOCK})) l`;
+/** The watermark W: the newest position at and below which nothing is still in flight. */
+export async function streamWatermark(sql: Tx): Promise<number> {
+  const [row] = await sql<{ pos: number }[]>`select stream_watermark()::bigint as pos`;
   return row!.pos;
+}
+
+/**
+ * Waits (polling briefly) until the watermark reaches `pos`, i.e. the transaction that
+ * took it has ended; gives up after `timeoutMs` (a later poll catches up then).
+ */
+export async function awaitWatermark(sql: Tx, pos: number, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await streamWatermark(sql)) < pos && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
 }

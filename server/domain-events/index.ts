@@ -30,13 +30,13 @@ export function createDomainEvents({ sql, log, registry, options }: DomainEvents
   const dispatcher = createDispatcher({ sql, log, registry, ...(options ? { options } : {}) });
   return {
     /**
-     * Writes `event` in the caller's transaction and returns its outbox id. Call it
-     * as late in the transaction as you can: it holds the stream lock until commit
-     * (the same lock nextStreamPosition takes, so calling both, in either order, is safe).
+     * Writes `event` in the caller's transaction and returns its outbox id (a stream
+     * position: consumers read only up to the stream watermark, so take it late in the
+     * transaction, as with nextStreamPosition).
      */
     async publish(tx: Tx, event: DomainEvent): Promise<number> {
       const id = await insertOutboxEvent(tx, event);
-      dispatcher.published(event.type);
+      dispatcher.published(event.type, id);
       return id;
     },
     /** Register a consumer; only before start(). */

@@ -6,3 +6,4 @@
 export { createNotifier, type Change, type Notifier, type NotifierOptions, type StreamPoint, type Waiter } from './notifier.ts';
 export { createTyping, type Typing } from './typing.ts';
 export { bridgeNotifierOverRedis } from './redis-bridge.ts';
+export { createRedisTyping, startingTypingSerial } from './redis-typing.ts';

@@ -1,37 +1,38 @@
-import { randomUUID } from 'node:crypto';
-import type { RedisClientType } from 'redis';
+import type { Bus } from '../redis/bus.ts';
 import type { Change, Notifier } from './notifier.ts';
 
-const CHANNEL = 'commcomms:changes';
+const TOPIC = 'changes';
+
+export interface BridgeOptions {
+  /** How often W is read from the database to catch changes whose message was lost (ms). */
+  pollMs?: number;
+}
 
 /**
  * Several server processes on one database: each publishes the changes it
  * commits and delivers the others' to its own waiters, so a /sync long-poll on
- * one process wakes for a message sent through another.
+ * one process wakes for a message sent through another. Messages can be lost
+ * (a dropped connection), so the database stays the truth: W is polled, and
+ * read again at once when the subscription reconnects.
  */
 export async function bridgeNotifierOverRedis(
   makeNotifier: (publish: (c: Change) => void) => Notifier,
-  client: RedisClientType,
+  bus: Bus,
+  opts: BridgeOptions = {},
 ): Promise<{ notifier: Notifier; close(): Promise<void> }> {
-  const origin = randomUUID();
-  const subscriber = client.duplicate();
-  await subscriber.connect();
   const notifier = makeNotifier((change) => {
-    void client.publish(CHANNEL, JSON.stringify({ origin, change })).catch(() => {});
+    // A lost message is caught up by the poll below; a failed publish is no different.
+    bus.publish(TOPIC, change).catch(() => {});
   });
-  await subscriber.subscribe(CHANNEL, (message) => {
-    try {
-      const { origin: from, change } = JSON.parse(message) as { origin: string; change: Change };
-      if (from !== origin) notifier.deliver(change);
-    } catch {
-      // A malformed message from another process must not take this one down.
-    }
-  });
+  await bus.subscribe(TOPIC, (change) => notifier.deliver(change as Change));
+  bus.onReconnect(() => void notifier.catchUp());
+  const poll = setInterval(() => void notifier.refresh(), opts.pollMs ?? 1500);
+  poll.unref();
   return {
     notifier,
     close: async () => {
-      await subscriber.unsubscribe(CHANNEL);
-      await subscriber.quit();
+      clearInterval(poll);
+      notifier.close();
     },
   };
 }

@@ -1,10 +1,28 @@
 import type { Notifier } from './notifier.ts';
 
 /**
- * Who is typing where. Ephemeral by nature: kept in memory with a serial of
- * its own, and every start, stop or expiry wakes the room's syncs.
+ * Who is typing where. Ephemeral by nature: no stream position, a serial of its
+ * own, and every start, stop or expiry wakes the room's syncs. Two engines: this
+ * process's memory (one process), or Redis (several processes: redis-typing.ts).
+ * Reads are synchronous (a /sync asks for every joined room), so each engine
+ * answers them from this process's view.
  */
-export function createTyping(notifier: Notifier, startSerial = 0) {
+export interface Typing {
+  /** The newest typing serial this process knows. */
+  serial(): number;
+  set(roomId: string, userId: string, typing: boolean, timeoutMs: number): Promise<void>;
+  /** The room's typing users if they changed after `since`. */
+  changedSince(roomId: string, since: number): string[] | undefined;
+  current(roomId: string): string[];
+  close(): Promise<void>;
+}
+
+/** How long a typing notice lasts, whatever the client asks: 1 s to 2 min. */
+export function typingLifetimeMs(timeoutMs: number): number {
+  return Math.min(Math.max(timeoutMs, 1000), 120_000);
+}
+
+export function createTyping(notifier: Notifier, startSerial = 0): Typing {
   let serial = startSerial;
   const rooms = new Map<string, { users: Map<string, NodeJS.Timeout>; serial: number }>();
 
@@ -12,7 +30,7 @@ export function createTyping(notifier: Notifier, startSerial = 0) {
     serial += 1;
     const r = rooms.get(roomId);
     if (r) r.serial = serial;
-    notifier.notify({ typing: serial, roomId });
+    notifier.deliver({ typing: serial, roomId });
   }
 
   function stop(roomId: string, userId: string): void {
@@ -26,32 +44,29 @@ export function createTyping(notifier: Notifier, startSerial = 0) {
 
   return {
     serial: () => serial,
-    set(roomId: string, userId: string, typing: boolean, timeoutMs: number): void {
+    async set(roomId, userId, typing, timeoutMs) {
       if (!typing) return stop(roomId, userId);
       let r = rooms.get(roomId);
       if (!r) rooms.set(roomId, (r = { users: new Map(), serial }));
       const was = r.users.get(userId);
       if (was) clearTimeout(was);
-      const timer = setTimeout(() => stop(roomId, userId), Math.min(Math.max(timeoutMs, 1000), 120_000));
+      const timer = setTimeout(() => stop(roomId, userId), typingLifetimeMs(timeoutMs));
       timer.unref();
       r.users.set(userId, timer);
       // Refreshing an existing typing notice changes nothing a client sees.
       if (!was) bump(roomId);
     },
-    /** The room's typing users if they changed after `since`. */
-    changedSince(roomId: string, since: number): string[] | undefined {
+    changedSince(roomId, since) {
       const r = rooms.get(roomId);
       if (!r || r.serial <= since) return undefined;
       return [...r.users.keys()];
     },
-    current(roomId: string): string[] {
+    current(roomId) {
       return [...(rooms.get(roomId)?.users.keys() ?? [])];
     },
-    close(): void {
+    async close() {
       for (const r of rooms.values()) for (const t of r.users.values()) clearTimeout(t);
       rooms.clear();
     },
   };
 }
-
-export type Typing = ReturnType<typeof createTyping>;

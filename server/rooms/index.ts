@@ -31,6 +31,7 @@ import { createRoomAccess } from './service/room-access.ts';
 import { createRoomLocks } from './service/room-lock.ts';
 import { createRoomReads } from './service/room-reads.ts';
 import { createRoomState } from './service/room-state.ts';
+import type { Bus } from '../redis/bus.ts';
 import { createReports } from './service/reports.ts';
 import { createRoomWrites } from './service/room-writes.ts';
 import { createTags } from './service/tags.ts';
@@ -52,11 +53,26 @@ export interface RoomsDeps {
   /** Rooms' consumers of account events are registered here (before the dispatcher starts). */
   subscribe: SubscribeDomainEvents;
   publish: PublishDomainEvent;
+  /** Several processes: evictions of the event cache reach every process. */
+  bus?: Bus;
+  onError?: (err: unknown) => void;
 }
 
 /** The room engine: events, state, membership, history; and what /sync reads of it. */
-export function createRooms({ sql, config, signingKey, notifier, typing, rateLimiter, accounts, subscribe, publish }: RoomsDeps) {
-  const roomState = createRoomState();
+export function createRooms({
+  sql,
+  config,
+  signingKey,
+  notifier,
+  typing,
+  rateLimiter,
+  accounts,
+  subscribe,
+  publish,
+  bus,
+  onError,
+}: RoomsDeps) {
+  const roomState = createRoomState({ ...(bus ? { bus } : {}), ...(onError ? { onError } : {}) });
   const visibility = createVisibility(roomState);
   const serializer = createEventSerializer(roomState);
   const writer = createPersister({

@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { createClient, type RedisClientType } from 'redis';
-import { createNotifier } from '../../server/notifier/index.ts';
-import { bridgeNotifierOverRedis } from '../../server/notifier/index.ts';
+import { bridgeNotifierOverRedis, createNotifier } from '../../server/notifier/index.ts';
+import { createRedisBus } from '../../server/redis/bus.ts';
 import { notifierContract } from './notifier.contract.ts';
 
 notifierContract('in-process', async () => {
@@ -22,14 +23,19 @@ if (!redisUrl) {
       return c;
     };
     const start = { pos: 10, typing: 10 };
-    const a = await bridgeNotifierOverRedis((publish) => createNotifier(start, { publish }), await connect());
-    const b = await bridgeNotifierOverRedis((publish) => createNotifier(start, { publish }), await connect());
+    const deployment = randomUUID();
+    const busA = await createRedisBus(await connect(), deployment);
+    const busB = await createRedisBus(await connect(), deployment);
+    const a = await bridgeNotifierOverRedis((publish) => createNotifier(start, { publish }), busA);
+    const b = await bridgeNotifierOverRedis((publish) => createNotifier(start, { publish }), busB);
     return {
       writer: a.notifier,
       reader: b.notifier,
       close: async () => {
         await a.close();
         await b.close();
+        await busA.close();
+        await busB.close();
         for (const c of clients) await c.quit();
       },
     };

@@ -61,12 +61,30 @@ export async function scratchDatabase(): Promise<{ url: string; drop(): Promise<
   };
 }
 
+export interface TestServerOptions {
+  /**
+   * Another process of the same deployment: share this server's PostgreSQL database
+   * (and signing key) instead of a scratch database of its own. The postgres leg only;
+   * the server that made the database drops it.
+   */
+  sameDeploymentAs?: TestHomeserver;
+}
+
 /** Writes a config for a test server (port 0, quiet logs, generous rate limits) and returns its path. */
 export async function writeTestConfig(
   overrides: DeepPartial<Record<string, unknown>> = {},
+  opts: TestServerOptions = {},
 ): Promise<{ dataDir: string; configPath: string; dropDb?: () => Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'commcomms-test-'));
-  const db = await scratchDatabase();
+  const peer = opts.sameDeploymentAs;
+  if (peer && !peer.config.database.url) throw new Error('sameDeploymentAs needs a PostgreSQL database (the postgres leg)');
+  const db = peer ? undefined : await scratchDatabase();
+  if (peer) {
+    overrides = merge(
+      { database: { url: peer.config.database.url }, server_name: peer.config.server_name, signing_key_path: peer.config.signing_key_path },
+      overrides as Record<string, unknown>,
+    ) as DeepPartial<Record<string, unknown>>;
+  }
   const base = parse(generateConfigYaml({ serverName: 'localhost', port: 0, bindAddress: '127.0.0.1' })) as Record<string, unknown>;
   const doc = merge(
     merge(base, {
@@ -81,14 +99,17 @@ export async function writeTestConfig(
     }),
     overrides as Record<string, unknown>,
   );
-  if (!db) copyTemplate(dataDir);
+  if (!db && !peer) copyTemplate(dataDir);
   const configPath = join(dataDir, 'homeserver.yaml');
   writeFileSync(configPath, stringify(doc));
   return { dataDir, configPath, ...(db ? { dropDb: db.drop } : {}) };
 }
 
-export async function startTestHomeserver(overrides: DeepPartial<Record<string, unknown>> = {}): Promise<TestHomeserver> {
-  const { dataDir, configPath, dropDb } = await writeTestConfig(overrides);
+export async function startTestHomeserver(
+  overrides: DeepPartial<Record<string, unknown>> = {},
+  opts: TestServerOptions = {},
+): Promise<TestHomeserver> {
+  const { dataDir, configPath, dropDb } = await writeTestConfig(overrides, opts);
   const config = loadConfig({ configPath, env: {} });
   let hs = await startHomeserver(config);
   // Keep the same port across restarts so clients holding the URL keep working.

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Sql } from '../../db/database.ts';
-import { awaitStreamWriters } from '../../db/stream.ts';
+import { awaitWatermark } from '../../db/stream.ts';
 import { transaction } from '../../db/transaction.ts';
 import type { DeliveredEvent, DomainEventType } from '../events.ts';
 import {
@@ -57,8 +57,8 @@ interface Runner {
   consumer: Consumer;
   running: Promise<void> | undefined;
   again: boolean;
-  /** Woken by a publish in this process: wait for that transaction to end before reading. */
-  afterLocalPublish: boolean;
+  /** Woken by a publish in this process: the outbox id to wait for (its transaction to end) before reading; 0 for none. */
+  awaitId: number;
   retryTimer: NodeJS.Timeout | undefined;
 }
 
@@ -122,9 +122,9 @@ export function createDispatcher({ sql, log, registry, options }: DispatcherDeps
     registers: [registry],
   });
 
-  function kick(r: Runner, afterLocalPublish = false): void {
+  function kick(r: Runner, awaitId = 0): void {
     if (state !== 'running') return;
-    if (afterLocalPublish) r.afterLocalPublish = true;
+    if (awaitId > r.awaitId) r.awaitId = awaitId;
     if (r.running) {
       r.again = true;
       return;
@@ -153,9 +153,10 @@ export function createDispatcher({ sql, log, registry, options }: DispatcherDeps
 
   async function drain(r: Runner): Promise<void> {
     const { name, types } = r.consumer;
-    if (r.afterLocalPublish) {
-      r.afterLocalPublish = false;
-      await awaitStreamWriters(sql);
+    if (r.awaitId > 0) {
+      const id = r.awaitId;
+      r.awaitId = 0;
+      await awaitWatermark(sql, id);
     }
     const claim = await claimConsumer(sql, name, owner, opts.leaseMs);
     if (!claim) {
@@ -231,15 +232,15 @@ export function createDispatcher({ sql, log, registry, options }: DispatcherDeps
         consumer: consumer as Consumer,
         running: undefined,
         again: false,
-        afterLocalPublish: false,
+        awaitId: 0,
         retryTimer: undefined,
       };
       runners.set(consumer.name, runner);
     },
 
     /** Called by publish: consumers of this type look as soon as the publishing transaction ends. */
-    published(type: DomainEventType): void {
-      for (const r of runners.values()) if (r.consumer.types.includes(type)) kick(r, true);
+    published(type: DomainEventType, id: number): void {
+      for (const r of runners.values()) if (r.consumer.types.includes(type)) kick(r, id);
     },
 
     async start(): Promise<void> {

@@ -1,19 +1,18 @@
 import type { Tx } from '../../db/database.ts';
-import { holdStreamLock } from '../../db/stream.ts';
+import { nextStreamPosition } from '../../db/stream.ts';
 import type { DomainEvent, DomainEventType } from '../events.ts';
 
 /**
- * Appends an event in the caller's transaction. The stream lock is held from here to
- * commit, so ids become visible in order and a reader past id N never sees a new
- * id below N (see 000005_domain_events.up.sql).
+ * Appends an event in the caller's transaction. Its id is a stream position, so it is
+ * covered by the stream watermark: a reader that reads only up to the watermark never
+ * sees a new id below one it has read, with no lock held to commit.
  */
 export async function insertOutboxEvent(tx: Tx, event: DomainEvent): Promise<number> {
-  await holdStreamLock(tx);
-  const [row] = await tx<{ id: number }[]>`
-    insert into domain_event_outbox (type, payload)
-    values (${event.type}, ${tx.json(event.payload as never)})
-    returning id`;
-  return row!.id;
+  const id = await nextStreamPosition(tx);
+  await tx`
+    insert into domain_event_outbox (id, type, payload) overriding system value
+    values (${id}, ${event.type}, ${tx.json(event.payload as never)})`;
+  return id;
 }
 
 export interface OutboxRow {
@@ -22,10 +21,9 @@ export interface OutboxRow {
   payload: DomainEvent['payload'];
 }
 
-/** The newest id written, or `floor` when the outbox is empty (everything pruned). */
+/** How far a consumer may read: the stream watermark (every id at or below it has committed or is abandoned). */
 export async function outboxHorizon(tx: Tx, floor: number): Promise<number> {
-  const [row] = await tx<{ id: number }[]>`
-    select greatest(coalesce(max(id), 0), ${floor}::bigint)::bigint as id from domain_event_outbox`;
+  const [row] = await tx<{ id: number }[]>`select greatest(stream_watermark(), ${floor}::bigint)::bigint as id`;
   return row!.id;
 }
 

@@ -115,7 +115,7 @@ export function createEphemeral({ sql, notifier, typing, roomState, visibility, 
   return {
     async setTyping(userId: string, roomId: string, isTyping: boolean, timeoutMs: number): Promise<void> {
       await requireJoined(sql, roomId, userId);
-      typing.set(roomId, userId, isTyping, timeoutMs);
+      await typing.set(roomId, userId, isTyping, timeoutMs);
     },
 
     async sendReceipt(

@@ -1,6 +1,7 @@
 import type { Pdu, StateMap } from '../../../federation/events/pdu.ts';
 import { stateKey } from '../../../federation/events/pdu.ts';
 import type { Tx } from '../../db/database.ts';
+import type { Bus } from '../../redis/bus.ts';
 import { getEvents, type StoredEvent } from '../storage/events.ts';
 import { loadStateGroup } from '../storage/state.ts';
 
@@ -24,6 +25,21 @@ class Lru<K, V> {
   delete(k: K): void {
     this.map.delete(k);
   }
+  clear(): void {
+    this.map.clear();
+  }
+}
+
+const EVENT_CHANGED = 'event-changed';
+
+export interface RoomStateOptions {
+  /**
+   * Several processes: an event one of them redacts is evicted from every
+   * process's cache (published after commit), and a process whose subscription
+   * reconnected, having perhaps missed such messages, empties its cache.
+   */
+  bus?: Bus;
+  onError?: (err: unknown) => void;
 }
 
 /** A room state with its events loaded: what the auth rules and visibility checks read. */
@@ -35,11 +51,38 @@ export interface LoadedState {
 
 /**
  * Reads events and state groups through caches. State groups never change;
- * events change only when redacted, and the writer evicts them then.
+ * events change only when redacted, and the writer evicts them then (in every
+ * process, through `opts.bus`).
  */
-export function createRoomState() {
+export function createRoomState(opts: RoomStateOptions = {}) {
   const groups = new Lru<number, StateMap>(5_000);
   const events = new Lru<string, StoredEvent>(50_000);
+  // Bumped by every eviction: a read that began before one may hold the old copy,
+  // so what it read is returned but not cached.
+  let generation = 0;
+
+  function evict(ids: readonly string[] | 'all'): void {
+    generation += 1;
+    if (ids === 'all') events.clear();
+    else for (const id of ids) events.delete(id);
+  }
+
+  const { bus } = opts;
+  if (bus) {
+    bus.onReconnect(() => evict('all'));
+    void bus
+      .subscribe(EVENT_CHANGED, (ids) => evict(Array.isArray(ids) ? ids.filter((i) => typeof i === 'string') : 'all'))
+      .catch((err) => {
+        // Without the subscription no eviction from elsewhere would arrive: cache nothing from others' changes.
+        opts.onError?.(err);
+      });
+  }
+
+  /** After commit: an event changed (was redacted) here; evict it here and everywhere. */
+  function changed(eventIds: readonly string[]): void {
+    evict(eventIds);
+    bus?.publish(EVENT_CHANGED, eventIds).catch((err) => opts.onError?.(err));
+  }
 
   async function loadEvents(tx: Tx, ids: readonly string[]): Promise<Map<string, StoredEvent>> {
     const out = new Map<string, StoredEvent>();
@@ -50,8 +93,9 @@ export function createRoomState() {
       else missing.push(id);
     }
     if (missing.length > 0) {
+      const before = generation;
       for (const [id, e] of await getEvents(tx, missing)) {
-        events.set(id, e);
+        if (generation === before) events.set(id, e);
         out.set(id, e);
       }
     }
@@ -88,8 +132,18 @@ export function createRoomState() {
     },
     stateIds,
     loadState,
-    remember: (e: StoredEvent) => events.set(e.pdu.event_id, e),
-    forget: (eventId: string) => events.delete(eventId),
+    /**
+     * A committed event. A redaction also changes its target: the writer evicted
+     * it before commit (`forget`), and it is evicted again now, here and in the
+     * other processes, so no read that raced the commit keeps the unredacted copy.
+     */
+    remember(e: StoredEvent): void {
+      events.set(e.pdu.event_id, e);
+      if (e.pdu.type !== 'm.room.redaction') return;
+      const target = typeof e.pdu.redacts === 'string' ? e.pdu.redacts : e.pdu.content.redacts;
+      if (typeof target === 'string') changed([target]);
+    },
+    forget: (eventId: string) => evict([eventId]),
   };
 }
 

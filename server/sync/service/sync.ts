@@ -144,14 +144,20 @@ export function createSync({ sql, notifier, sources: src }: SyncDeps) {
 
   return {
     async sync(viewer: Viewer, req: SyncRequest) {
-      let upTo = notifier.current();
+      // A token another process issued may be ahead of this one's view: everything up to it is
+      // persisted too, and going back behind it would send the client events twice.
+      const upToNow = (): StreamPoint => {
+        const c = notifier.current();
+        return req.since ? { pos: Math.max(c.pos, req.since.pos), typing: Math.max(c.typing, req.since.typing) } : c;
+      };
+      let upTo = upToNow();
       let result = await once(viewer, req, upTo);
       if (!result.empty || !req.since || req.timeoutMs <= 0 || req.fullState) return result.body;
       const deadline = Date.now() + req.timeoutMs;
       // Wake on anything concerning the user; a wake-up can find nothing visible, so loop until the deadline.
       while (result.empty && Date.now() < deadline && !req.signal?.aborted) {
         await notifier.wait({ userId: viewer.userId, rooms: result.joinedRooms }, upTo, deadline - Date.now(), req.signal);
-        upTo = notifier.current();
+        upTo = upToNow();
         result = await once(viewer, req, upTo);
       }
       return result.body;
