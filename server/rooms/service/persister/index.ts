@@ -47,9 +47,15 @@ export function createPersister(deps: PersisterDeps) {
     version: RoomVersion,
     before: GroupedState | null,
     verdict: Verdict,
-    opts: { outlier: boolean; backfilled: boolean; txn?: NewEvent['txn'] | undefined },
+    opts: {
+      outlier: boolean;
+      backfilled: boolean;
+      txn?: NewEvent['txn'] | undefined;
+      /** A local event: the extremities it was built on (already read), all of its prev events stored. */
+      local?: { extremities: readonly string[] };
+    },
   ): Promise<StoredEvent[]> {
-    const oldExtremities = await getForwardExtremities(tx, roomId);
+    const oldExtremities = opts.local?.extremities ?? (await getForwardExtremities(tx, roomId));
     const live = verdict.outcome === 'accepted' && !opts.outlier && !opts.backfilled;
     const prevMembership =
       live && pdu.type === 'm.room.member' && pdu.state_key !== undefined ? await membershipOf(tx, roomId, pdu.state_key) : undefined;
@@ -64,7 +70,8 @@ export function createPersister(deps: PersisterDeps) {
       outlier: opts.outlier,
       txn: opts.txn,
     });
-    if (!opts.outlier) {
+    // A local event cites only stored events and is new: it cannot touch the backward extremities.
+    if (!opts.outlier && !opts.local) {
       const known = await knownEventIds(tx, pdu.prev_events);
       await updateBackwardExtremities(
         tx,
@@ -113,7 +120,8 @@ export function createPersister(deps: PersisterDeps) {
   /** Builds, checks and stores one local event; the room lock and transaction are held. */
   async function appendLocal(tx: Tx, ev: NewEvent, version: RoomVersion): Promise<StoredEvent[]> {
     await lockRoom(tx, ev.roomId);
-    const extremities = [...(await roomState.loadEvents(tx, await getForwardExtremities(tx, ev.roomId))).values()];
+    const extremityIds = await getForwardExtremities(tx, ev.roomId);
+    const extremities = [...(await roomState.loadEvents(tx, extremityIds)).values()];
     if (extremities.length === 0) throw new MatrixError(404, 'M_NOT_FOUND', 'Unknown room');
     const prevs = choosePrevEvents(extremities);
     const before = await stateBeforeEvent(
@@ -127,7 +135,20 @@ export function createPersister(deps: PersisterDeps) {
     // Built from the current state, so the three receipt checks are this one.
     const verdict = checkEventAuth(pdu, before.get, version);
     if (!verdict.allowed) throw new MatrixError(403, 'M_FORBIDDEN', verdict.reason);
-    return store(tx, ev.roomId, pdu, version, before, { outcome: 'accepted' }, { outlier: false, backfilled: false, txn: ev.txn });
+    return store(
+      tx,
+      ev.roomId,
+      pdu,
+      version,
+      before,
+      { outcome: 'accepted' },
+      {
+        outlier: false,
+        backfilled: false,
+        txn: ev.txn,
+        local: { extremities: extremityIds },
+      },
+    );
   }
 
   /** After commit: the events cache learns them, /sync hears of those in the live stream. */
