@@ -1,5 +1,4 @@
 import type { Tx } from '../../db/database.ts';
-import { nextStreamPosition } from '../../db/stream.ts';
 import type { DomainEvent, DomainEventType } from '../events.ts';
 
 /**
@@ -8,11 +7,12 @@ import type { DomainEvent, DomainEventType } from '../events.ts';
  * sees a new id below one it has read, with no lock held to commit.
  */
 export async function insertOutboxEvent(tx: Tx, event: DomainEvent): Promise<number> {
-  const id = await nextStreamPosition(tx);
-  await tx`
+  // take_stream_position() is what nextStreamPosition() runs, here in the same statement.
+  const [row] = await tx<{ id: number }[]>`
     insert into domain_event_outbox (id, type, payload) overriding system value
-    values (${id}, ${event.type}, ${tx.json(event.payload as never)})`;
-  return id;
+    values (take_stream_position(), ${event.type}, ${tx.json(event.payload as never)})
+    returning id::bigint as id`;
+  return row!.id;
 }
 
 export interface OutboxRow {

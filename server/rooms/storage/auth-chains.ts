@@ -53,6 +53,23 @@ export async function indexAuthChains(tx: Tx, roomId: string, events: readonly E
   await write(tx, roomId, plan);
 }
 
+/**
+ * Indexes a non-state event the server built itself, whose auth events it chose
+ * from the room's state: as edges only (non-state events have no chain position),
+ * with no look-up first. Returns whether every auth event is indexed; when one is
+ * not (a room older than the index), the caller indexes the room first.
+ */
+export async function insertAuthEdges(tx: Tx, roomId: string, eventId: string, authIds: readonly string[]): Promise<boolean> {
+  const [row] = await tx<{ indexed: number }[]>`
+    with edges as (
+      insert into event_auth_edges (event_id, auth_id, room_id)
+      select ${eventId}, a, ${roomId} from unnest(${authIds as string[]}::text[]) as a
+      on conflict do nothing
+    )
+    select count(*)::int as indexed from event_auth_chain_positions where event_id = any(${authIds as string[]}::text[])`;
+  return row!.indexed === new Set(authIds).size;
+}
+
 interface LookedUp {
   /** Null for a non-state event, whose position is absent (indexed as edges only). */
   roomId: string | null;

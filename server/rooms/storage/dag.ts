@@ -9,15 +9,17 @@ export async function getForwardExtremities(tx: Tx, roomId: string): Promise<str
 
 /** An accepted event replaces the extremities it cites and becomes one itself. */
 export async function advanceForwardExtremities(tx: Tx, roomId: string, eventId: string, prevEventIds: readonly string[]): Promise<void> {
-  if (prevEventIds.length > 0) {
-    await tx`delete from forward_extremities where room_id = ${roomId} and event_id in ${tx(prevEventIds as string[])}`;
-  }
+  const cited =
+    prevEventIds.length > 0
+      ? tx`delete from forward_extremities where room_id = ${roomId} and event_id in ${tx(prevEventIds as string[])}`
+      : undefined;
   // An event some later stored event already cites is no extremity.
-  await tx`insert into forward_extremities (room_id, event_id)
+  const added = tx`insert into forward_extremities (room_id, event_id)
     select ${roomId}, ${eventId} where not exists (
       select 1 from event_edges ed join events c on c.event_id = ed.event_id
       where ed.prev_event_id = ${eventId} and c.in_timeline)
     on conflict do nothing`;
+  await Promise.all([cited, added]);
 }
 
 /** Prev events we do not have become backward extremities; an event that arrives stops being one. */

@@ -83,7 +83,8 @@ export interface NewEventRow {
 }
 
 export async function insertEvent(tx: Tx, e: NewEventRow): Promise<void> {
-  await tx`
+  // Both statements are sent at once (the edges after the event, on one connection).
+  const event = tx`
     insert into events (event_id, room_id, stream_pos, depth, type, state_key, sender, origin_server_ts, pdu,
                         state_group, state_group_before, relates_to, rel_type, aggregation_key, thread_id, txn_id, device_id,
                         outlier, rejected_reason, soft_failed, redaction_held)
@@ -91,10 +92,12 @@ export async function insertEvent(tx: Tx, e: NewEventRow): Promise<void> {
             ${e.pdu.sender}, ${e.pdu.origin_server_ts}, ${pduText(e.pdu)}, ${e.stateGroup}, ${e.stateGroupBefore},
             ${e.relatesTo}, ${e.relType}, ${e.aggregationKey}, ${e.threadId}, ${e.txnId}, ${e.deviceId},
             ${e.outlier}, ${e.rejectedReason}, ${e.softFailed}, ${e.redactionHeld})`;
-  if (e.pdu.prev_events.length > 0) {
-    await tx`insert into event_edges ${tx(e.pdu.prev_events.map((p) => ({ event_id: e.pdu.event_id, prev_event_id: p, room_id: e.roomId })))}
-      on conflict do nothing`;
-  }
+  const edges =
+    e.pdu.prev_events.length > 0
+      ? tx`insert into event_edges ${tx(e.pdu.prev_events.map((p) => ({ event_id: e.pdu.event_id, prev_event_id: p, room_id: e.roomId })))}
+      on conflict do nothing`
+      : undefined;
+  await Promise.all([event, edges]);
 }
 
 export async function getEvents(tx: Tx, eventIds: readonly string[]): Promise<Map<string, StoredEvent>> {

@@ -18,6 +18,8 @@ import { stateOfEvents } from './state-before.ts';
  * After an accepted live event: if it cites exactly the old extremities, the new
  * current state is the state after it (one row changes, if it is a state event);
  * otherwise the extremities' states are resolved and the rows brought in line.
+ * `extremities` are the new forward extremities when the caller knows them
+ * (a new local event), else they are read.
  */
 export async function updateCurrentState(
   tx: Tx,
@@ -25,16 +27,19 @@ export async function updateCurrentState(
   event: StoredEvent,
   oldExtremities: readonly string[],
   version: RoomVersion,
+  extremities?: readonly string[],
 ): Promise<void> {
   const roomId = event.roomId;
-  const extremities = await getForwardExtremities(tx, roomId);
+  extremities ??= await getForwardExtremities(tx, roomId);
   const citesAll =
     extremities.length === 1 &&
     extremities[0] === event.pdu.event_id &&
     event.pdu.prev_events.length === oldExtremities.length &&
     oldExtremities.every((id) => event.pdu.prev_events.includes(id));
   if (citesAll || oldExtremities.length === 0) {
-    await setCurrentStateGroup(tx, roomId, event.stateGroup);
+    // A message on the room's one head leaves the state (the head's group) as it was.
+    const unchanged = event.pdu.state_key === undefined && oldExtremities.length === 1;
+    if (!unchanged) await setCurrentStateGroup(tx, roomId, event.stateGroup);
     if (event.pdu.state_key !== undefined) await setRow(tx, event, event);
     return;
   }

@@ -38,6 +38,8 @@ export function createPersister(deps: PersisterDeps) {
   const { sql, serverName, signingKey, roomState, notifier, withRoomLock, publish } = deps;
 
   const lockRoom = (tx: Tx, roomId: string) => tx`select pg_advisory_xact_lock(hashtextextended(${roomId}, 0))`;
+  /** Room versions never change, so each is read once (bounded: a busy server has more rooms than it needs at hand). */
+  const versions = new Map<string, RoomVersion>();
 
   /** Stores an event judged by `verdict` on top of `before`; live accepted events move the room's head. */
   async function store(
@@ -51,15 +53,19 @@ export function createPersister(deps: PersisterDeps) {
       outlier: boolean;
       backfilled: boolean;
       txn?: NewEvent['txn'] | undefined;
-      /** A local event: the extremities it was built on (already read), all of its prev events stored. */
-      local?: { extremities: readonly string[] };
+      /**
+       * A local event, new and built on what is stored: the extremities it was built
+       * on and the stream position it takes, both read under the room lock.
+       */
+      local?: { extremities: readonly string[]; streamPos: number };
     },
   ): Promise<StoredEvent[]> {
     const oldExtremities = opts.local?.extremities ?? (await getForwardExtremities(tx, roomId));
     const live = verdict.outcome === 'accepted' && !opts.outlier && !opts.backfilled;
     const prevMembership =
       live && pdu.type === 'm.room.member' && pdu.state_key !== undefined ? await membershipOf(tx, roomId, pdu.state_key) : undefined;
-    const streamPos = opts.outlier || opts.backfilled ? await nextBackfillPosition(tx) : await nextStreamPosition(tx);
+    const streamPos =
+      opts.local?.streamPos ?? (opts.outlier || opts.backfilled ? await nextBackfillPosition(tx) : await nextStreamPosition(tx));
     const { stored, released } = await writeEvent(tx, roomState, {
       roomId,
       pdu,
@@ -69,6 +75,7 @@ export function createPersister(deps: PersisterDeps) {
       streamPos,
       outlier: opts.outlier,
       txn: opts.txn,
+      fresh: opts.local !== undefined,
     });
     // A local event cites only stored events and is new: it cannot touch the backward extremities.
     if (!opts.outlier && !opts.local) {
@@ -80,47 +87,85 @@ export function createPersister(deps: PersisterDeps) {
         pdu.prev_events.filter((id) => !known.has(id)),
       );
     }
+    // The writes below depend on nothing they return: they go to the database in one
+    // round trip (queries on one connection run in the order sent).
+    const writes: Promise<unknown>[] = [];
     // Only accepted live events become prev events of later ones (not rejected, not soft-failed).
-    if (live) {
+    if (live && opts.local) {
+      // A new local event has no children, so it is an extremity with the uncited old ones.
+      const extremities = [pdu.event_id, ...oldExtremities.filter((id) => !pdu.prev_events.includes(id))];
+      writes.push(advanceForwardExtremities(tx, roomId, pdu.event_id, pdu.prev_events));
+      writes.push(updateCurrentState(tx, roomState, stored, oldExtremities, version, extremities));
+    } else if (live) {
+      // The current state follows the extremities as stored: read after they are.
       await advanceForwardExtremities(tx, roomId, pdu.event_id, pdu.prev_events);
-      await updateCurrentState(tx, roomState, stored, oldExtremities, version);
+      writes.push(updateCurrentState(tx, roomState, stored, oldExtremities, version));
     }
     if (stored.inTimeline) {
-      await publish(tx, {
-        type: 'room.event_persisted',
-        payload: {
-          roomId,
-          eventId: pdu.event_id,
-          type: pdu.type,
-          stateKey: pdu.state_key ?? null,
-          sender: pdu.sender,
-          streamPos: stored.streamPos,
-          origin: domainOf(pdu.sender) === serverName ? 'local' : 'remote',
-        },
-      });
+      writes.push(
+        publish(tx, {
+          type: 'room.event_persisted',
+          payload: {
+            roomId,
+            eventId: pdu.event_id,
+            type: pdu.type,
+            stateKey: pdu.state_key ?? null,
+            sender: pdu.sender,
+            streamPos: stored.streamPos,
+            origin: domainOf(pdu.sender) === serverName ? 'local' : 'remote',
+          },
+        }),
+      );
     }
     const membership = MEMBERSHIPS.has(pdu.content.membership as Membership) ? (pdu.content.membership as Membership) : undefined;
     if (prevMembership !== undefined && membership !== undefined && membership !== prevMembership) {
-      await publish(tx, {
-        type: 'room.membership_changed',
-        payload: { roomId, userId: pdu.state_key!, membership, prevMembership: prevMembership as Membership | null, eventId: pdu.event_id },
-      });
+      writes.push(
+        publish(tx, {
+          type: 'room.membership_changed',
+          payload: {
+            roomId,
+            userId: pdu.state_key!,
+            membership,
+            prevMembership: prevMembership as Membership | null,
+            eventId: pdu.event_id,
+          },
+        }),
+      );
     }
+    await Promise.all(writes);
     return [stored, ...released];
   }
 
   async function versionOf(tx: Tx, roomId: string): Promise<RoomVersion> {
+    const known = versions.get(roomId);
+    if (known) return known;
     const room = await getRoom(tx, roomId);
     if (!room) throw new MatrixError(404, 'M_NOT_FOUND', 'Unknown room');
     const version = roomVersion(room.room_version);
     if (!version) throw new MatrixError(400, 'M_UNSUPPORTED_ROOM_VERSION', `Room version ${room.room_version} is not supported`);
+    if (versions.size >= MAX_CACHED_VERSIONS) versions.delete(versions.keys().next().value!);
+    versions.set(roomId, version);
     return version;
   }
 
-  /** Builds, checks and stores one local event; the room lock and transaction are held. */
-  async function appendLocal(tx: Tx, ev: NewEvent, version: RoomVersion): Promise<StoredEvent[]> {
+  /**
+   * Builds, checks and stores one local event in `tx`. A retry of a client
+   * transaction already stored returns that event instead. The lock is awaited
+   * on its own (it goes out with BEGIN): a read sent with it could be run first,
+   * as which of several pending queries the driver sends first is an accident of
+   * how each was awaited. The reads then go in one round trip, the stream
+   * position with them (taken before the event is built, which holds the
+   * watermark back only for the time it takes to sign).
+   */
+  async function appendLocal(tx: Tx, ev: NewEvent): Promise<StoredEvent[]> {
     await lockRoom(tx, ev.roomId);
-    const extremityIds = await getForwardExtremities(tx, ev.roomId);
+    const [extremityIds, existing, streamPos] = await Promise.all([
+      getForwardExtremities(tx, ev.roomId),
+      ev.txn ? getTxnEvent(tx, ev.sender, ev.txn.deviceId, ev.txn.key ?? ev.txn.txnId) : undefined,
+      nextStreamPosition(tx),
+    ]);
+    if (existing) return [(await roomState.loadEvent(tx, existing))!];
+    const version = await versionOf(tx, ev.roomId);
     const extremities = [...(await roomState.loadEvents(tx, extremityIds)).values()];
     if (extremities.length === 0) throw new MatrixError(404, 'M_NOT_FOUND', 'Unknown room');
     const prevs = choosePrevEvents(extremities);
@@ -146,7 +191,7 @@ export function createPersister(deps: PersisterDeps) {
         outlier: false,
         backfilled: false,
         txn: ev.txn,
-        local: { extremities: extremityIds },
+        local: { extremities: extremityIds, streamPos },
       },
     );
   }
@@ -160,19 +205,7 @@ export function createPersister(deps: PersisterDeps) {
   return {
     /** Send one event into an existing room. Idempotent per (sender, device, txn key). */
     async send(ev: NewEvent): Promise<StoredEvent> {
-      if (ev.txn) {
-        const existing = await getTxnEvent(sql, ev.sender, ev.txn.deviceId, ev.txn.key ?? ev.txn.txnId);
-        if (existing) return (await roomState.loadEvent(sql, existing))!;
-      }
-      const written = await withRoomLock(ev.roomId, () =>
-        transaction(sql, async (tx) => {
-          if (ev.txn) {
-            const existing = await getTxnEvent(tx, ev.sender, ev.txn.deviceId, ev.txn.key ?? ev.txn.txnId);
-            if (existing) return [(await roomState.loadEvent(tx, existing))!];
-          }
-          return appendLocal(tx, ev, await versionOf(tx, ev.roomId));
-        }),
-      );
+      const written = await withRoomLock(ev.roomId, () => transaction(sql, (tx) => appendLocal(tx, ev)));
       committed(written);
       return written[0]!;
     },
@@ -210,7 +243,8 @@ export function createPersister(deps: PersisterDeps) {
             backfilled: false,
           },
         );
-        for (const ev of then) out.push(...(await appendLocal(tx, { ...ev, roomId }, version)));
+        versions.set(roomId, version);
+        for (const ev of then) out.push(...(await appendLocal(tx, { ...ev, roomId })));
         await alsoInTx?.(tx, roomId);
         return out;
       });
@@ -319,6 +353,8 @@ function changeOf(e: StoredEvent): Change {
 }
 
 const MEMBERSHIPS = new Set<Membership>(['join', 'invite', 'leave', 'ban', 'knock']);
+
+const MAX_CACHED_VERSIONS = 10_000;
 
 export type Persister = ReturnType<typeof createPersister>;
 /** The name the room services know it by. */

@@ -22,6 +22,11 @@ export interface EventToWrite {
   streamPos: number;
   outlier: boolean;
   txn?: NewEvent['txn'] | undefined;
+  /**
+   * A new local event: nothing can cite it or hold a redaction for it yet (its id
+   * is a hash or random), and its auth events are state the server chose itself.
+   */
+  fresh?: boolean;
 }
 
 /**
@@ -67,9 +72,12 @@ export async function writeEvent(tx: Tx, roomState: RoomState, w: EventToWrite):
     softFailed: verdict.outcome === 'soft_failed',
     redactionHeld: redaction !== undefined && !redaction.applies,
   };
-  await insertEvent(tx, row);
-  await indexEventAuthChain(tx, w.roomId, pdu, verdict.outcome === 'rejected');
-  if (w.txn) await insertTxn(tx, pdu.sender, w.txn.deviceId, w.txn.key ?? w.txn.txnId, pdu.event_id);
+  // One round trip: queries on one connection run in the order sent, the event row first.
+  await Promise.all([
+    insertEvent(tx, row),
+    indexEventAuthChain(tx, w.roomId, pdu, { rejected: verdict.outcome === 'rejected', fresh: w.fresh ?? false }),
+    w.txn ? insertTxn(tx, pdu.sender, w.txn.deviceId, w.txn.key ?? w.txn.txnId, pdu.event_id) : undefined,
+  ]);
 
   const stored: StoredEvent = {
     roomId: w.roomId,
@@ -90,7 +98,7 @@ export async function writeEvent(tx: Tx, roomState: RoomState, w: EventToWrite):
     await recordRedaction(tx, w.roomId, pdu.event_id, redaction.targetId);
     if (redaction.applies) await applyRedaction(tx, roomState, pdu.event_id, redaction.targetId, version);
   }
-  const released = verdict.outcome === 'rejected' ? [] : await applyHeldRedactions(tx, roomState, stored, version);
+  const released = verdict.outcome === 'rejected' || w.fresh ? [] : await applyHeldRedactions(tx, roomState, stored, version);
   if (released.length > 0) {
     // The event itself was pruned by the redactions just released (read past the cache: not committed yet).
     const fresh = await getEvent(tx, pdu.event_id);
