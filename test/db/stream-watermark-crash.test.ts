@@ -87,7 +87,10 @@ describe('stream watermark and a dead backend', () => {
       setTimeout(() => void db.sql`select pg_terminate_backend(${pid})`.execute(), 100);
       await sleeping;
     });
-    const err = (await run.then(() => null, (e: unknown) => e)) as { code?: string } | null;
+    const err = (await run.then(
+      () => null,
+      (e: unknown) => e,
+    )) as { code?: string } | null;
     // The FATAL 57P01 itself, or the socket's close when that is read first.
     expect(['57P01', 'CONNECTION_CLOSED']).toContain(err?.code);
     expect(Date.now() - started).toBeLessThan(10_000);
