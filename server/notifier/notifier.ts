@@ -32,6 +32,13 @@ export interface Waiter {
 export interface Notifier {
   /** Newest point this process knows to be persisted (`pos` never above the watermark). */
   current(): StreamPoint;
+  /**
+   * Resolves once every change announced here so far is in `current()`, as far as
+   * W allows. A change announced after a position nobody announces (an outbox id,
+   * a rolled-back one) waits for a read of W; a /sync that starts after a write
+   * returned awaits this first, so it sees that write.
+   */
+  settled(): Promise<void>;
   /** A change committed by this process: wake local waiters and tell the other processes. */
   notify(change: Change): void;
   /** A change committed by another process: wake local waiters only. */
@@ -211,6 +218,7 @@ export function createNotifier(start: StreamPoint, opts: NotifierOptions = {}): 
 
   return {
     current: () => ({ ...current }),
+    settled: () => (held.length > 0 ? readWatermark() : Promise.resolve()),
     waiting: () => pending.size,
     deliver,
     refresh: readWatermark,

@@ -62,6 +62,23 @@ describe('notifier and the stream watermark', () => {
     notifier.close();
   });
 
+  it('has a change announced above an unannounced position in current() once settled', async () => {
+    const notifier = createNotifier({ pos: await streamWatermark(db.sql), typing: 0 }, { watermark: () => streamWatermark(db.sql) });
+    // Like an outbox id: taken and committed, never announced.
+    const silent = await openTx(db.sql);
+    await silent.take();
+    await silent.end('commit');
+    const t = await openTx(db.sql);
+    const p = await t.take();
+    await t.end('commit');
+    notifier.notify({ pos: p, roomId: '!r:x' });
+    // Held until W is read: a /sync reading current() now would miss the change.
+    expect(notifier.current().pos).toBeLessThan(p);
+    await notifier.settled();
+    expect(notifier.current().pos).toBe(p);
+    notifier.close();
+  });
+
   if (TEST_DB === 'postgres') {
     it('holds a change committed above W until the earlier position commits', async () => {
       const notifier = createNotifier({ pos: await streamWatermark(db.sql), typing: 0 }, { watermark: () => streamWatermark(db.sql) });

@@ -150,6 +150,8 @@ export function createSync({ sql, notifier, sources: src }: SyncDeps) {
         const c = notifier.current();
         return req.since ? { pos: Math.max(c.pos, req.since.pos), typing: Math.max(c.typing, req.since.typing) } : c;
       };
+      // Read-your-writes: a write that returned before this request is in its window.
+      await notifier.settled();
       let upTo = upToNow();
       let result = await once(viewer, req, upTo);
       if (!result.empty || !req.since || req.timeoutMs <= 0 || req.fullState) return result.body;
