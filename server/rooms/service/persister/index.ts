@@ -143,9 +143,13 @@ export function createPersister(deps: PersisterDeps) {
     if (!room) throw new MatrixError(404, 'M_NOT_FOUND', 'Unknown room');
     const version = roomVersion(room.room_version);
     if (!version) throw new MatrixError(400, 'M_UNSUPPORTED_ROOM_VERSION', `Room version ${room.room_version} is not supported`);
+    rememberVersion(roomId, version);
+    return version;
+  }
+
+  function rememberVersion(roomId: string, version: RoomVersion): void {
     if (versions.size >= MAX_CACHED_VERSIONS) versions.delete(versions.keys().next().value!);
     versions.set(roomId, version);
-    return version;
   }
 
   /**
@@ -243,7 +247,7 @@ export function createPersister(deps: PersisterDeps) {
             backfilled: false,
           },
         );
-        versions.set(roomId, version);
+        rememberVersion(roomId, version);
         for (const ev of then) out.push(...(await appendLocal(tx, { ...ev, roomId })));
         await alsoInTx?.(tx, roomId);
         return out;

@@ -101,8 +101,8 @@ export async function writeEvent(tx: Tx, roomState: RoomState, w: EventToWrite):
   const released = verdict.outcome === 'rejected' || w.fresh ? [] : await applyHeldRedactions(tx, roomState, stored, version);
   if (released.length > 0) {
     // The event itself was pruned by the redactions just released (read past the cache: not committed yet).
-    const fresh = await getEvent(tx, pdu.event_id);
-    if (fresh) return { stored: { ...stored, pdu: fresh.pdu, redactedBy: fresh.redactedBy }, released };
+    const pruned = await getEvent(tx, pdu.event_id);
+    if (pruned) return { stored: { ...stored, pdu: pruned.pdu, redactedBy: pruned.redactedBy }, released };
   }
   return { stored, released };
 }
