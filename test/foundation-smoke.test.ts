@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ApiClient, registerUser } from './support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from './support/homeserver.ts';
+import { withHomeserver } from './support/with-homeserver.ts';
 
-let hs: TestHomeserver;
-beforeAll(async () => {
-  hs = await startTestHomeserver();
-});
-afterAll(async () => {
-  await hs?.close();
-});
+const { hs } = withHomeserver();
 
 describe('foundation smoke', () => {
   it('registers, logs in and survives a restart', async () => {

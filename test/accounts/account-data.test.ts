@@ -1,19 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { enc, expectMatrixError } from '../support/accounts.ts';
-import { ApiClient, registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
+import { ApiClient } from '../support/client.ts';
 import { expectMatchesSpec } from '../support/spec-schema.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
-let hs: TestHomeserver;
-let alice: TestUser;
-let bob: TestUser;
-beforeAll(async () => {
-  hs = await startTestHomeserver();
-  [alice, bob] = await Promise.all([registerUser(hs.url, 'alice'), registerUser(hs.url, 'bob')]);
-});
-afterAll(async () => {
-  await hs?.close();
-});
+const {
+  hs,
+  users: [alice, bob],
+} = withHomeserver({ users: ['alice', 'bob'] });
 
 const ROOM = '!room1:localhost';
 const globalPath = (userId: string, type: string) => `/_matrix/client/v3/user/${enc(userId)}/account_data/${enc(type)}`;

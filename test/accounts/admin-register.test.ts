@@ -1,19 +1,16 @@
 import { createHmac } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { expectMatrixError, rowCounts } from '../support/accounts.ts';
 import { adminRegister, ApiClient } from '../support/client.ts';
-import { SHARED_SECRET, startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
+import { SHARED_SECRET } from '../support/homeserver.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
 const ADMIN_REGISTER = '/_synapse/admin/v1/register';
 
-let hs: TestHomeserver;
+const { hs } = withHomeserver();
 let anon: ApiClient;
 beforeAll(async () => {
-  hs = await startTestHomeserver();
   anon = new ApiClient(hs.url);
-});
-afterAll(async () => {
-  await hs?.close();
 });
 
 /** Synapse's MAC: HMAC-SHA1 over nonce, user, password, admin flag (and user_type), NUL-separated. */

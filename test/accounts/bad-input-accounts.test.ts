@@ -1,27 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '../../server/db/database.ts';
 import { enc, expectMatrixError, passwordAuth, passwordLogin, rowCounts } from '../support/accounts.ts';
 import { adminRegister, ApiClient, registerUser, type Reply, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
+import { startTestHomeserver } from '../support/homeserver.ts';
 import { expectMatchesSchemaFile } from '../support/spec-schema.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
 /**
  * Account and filter input that used to be stored as given, or refused in the
  * wrong way: user names in capitals, bodies that are not UTF-8, another user's
  * device id, filters naming things that are not ids, a short shared secret.
  */
-let hs: TestHomeserver;
+const { hs } = withHomeserver();
 let anon: ApiClient;
 let alice: TestUser;
 let bob: TestUser;
 beforeAll(async () => {
-  hs = await startTestHomeserver();
   anon = new ApiClient(hs.url);
   alice = await registerUser(hs.url, 'ba_alice');
   bob = await registerUser(hs.url, 'ba_bob');
-});
-afterAll(async () => {
-  await hs?.close();
 });
 
 const v3 = '/_matrix/client/v3';

@@ -1,23 +1,19 @@
-import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import { enc, expectMatrixError, rowCounts, type RowCounts } from '../support/accounts.ts';
 import { ApiClient, registerUser, type Reply, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
 import { expectMatchesSchemaFile } from '../support/spec-schema.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
 /**
  * Bad requests, each answered with its Matrix error, and each leaving the
  * users, devices and tokens exactly as they were.
  */
-let hs: TestHomeserver;
+const { hs } = withHomeserver({ config: { max_request_body_bytes: 1024 } });
 let anon: ApiClient;
 let alice: TestUser;
 beforeAll(async () => {
-  hs = await startTestHomeserver({ max_request_body_bytes: 1024 });
   anon = new ApiClient(hs.url);
   alice = await registerUser(hs.url, 'alice');
-});
-afterAll(async () => {
-  await hs?.close();
 });
 
 let before: RowCounts;

@@ -1,21 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectMatrixError, passwordAuth, passwordLogin, rowCounts } from '../support/accounts.ts';
-import { ApiClient, registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
+import { ApiClient } from '../support/client.ts';
 import { expectMatchesSpec } from '../support/spec-schema.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
 const DEVICES = '/_matrix/client/v3/devices';
 
-let hs: TestHomeserver;
-let alice: TestUser;
-let bob: TestUser;
-beforeAll(async () => {
-  hs = await startTestHomeserver();
-  [alice, bob] = await Promise.all([registerUser(hs.url, 'alice'), registerUser(hs.url, 'bob')]);
-});
-afterAll(async () => {
-  await hs?.close();
-});
+const {
+  hs,
+  users: [alice, bob],
+} = withHomeserver({ users: ['alice', 'bob'] });
 
 const spec = (path: string, method: string, status: number, body: unknown) =>
   expectMatchesSpec('device_management.yaml', path, method, status, body);

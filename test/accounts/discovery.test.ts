@@ -1,20 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { expectMatrixError } from '../support/accounts.ts';
 import { ApiClient, registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
 import { expectMatchesSchemaFile, expectMatchesSpec } from '../support/spec-schema.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
 // Behind a reverse proxy: what discovery advertises comes from public_baseurl.
-let hs: TestHomeserver;
+const { hs } = withHomeserver({ config: { public_baseurl: 'https://matrix.example.org' } });
 let anon: ApiClient;
 let alice: TestUser;
 beforeAll(async () => {
-  hs = await startTestHomeserver({ public_baseurl: 'https://matrix.example.org' });
   anon = new ApiClient(hs.url);
   alice = await registerUser(hs.url, 'alice');
-});
-afterAll(async () => {
-  await hs?.close();
 });
 
 describe('GET /_matrix/client/versions', () => {

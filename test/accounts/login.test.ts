@@ -1,22 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { expectMatrixError, passwordLogin, rowCounts } from '../support/accounts.ts';
 import { ApiClient, registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
 import { expectMatchesSpec } from '../support/spec-schema.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
 const LOGIN = '/_matrix/client/v3/login';
 const WHOAMI = '/_matrix/client/v3/account/whoami';
 
-let hs: TestHomeserver;
+const { hs } = withHomeserver();
 let anon: ApiClient;
 let alice: TestUser;
 beforeAll(async () => {
-  hs = await startTestHomeserver();
   anon = new ApiClient(hs.url);
   alice = await registerUser(hs.url, 'alice');
-});
-afterAll(async () => {
-  await hs?.close();
 });
 
 const spec = (status: number, body: unknown) => expectMatchesSpec('login.yaml', '/login', 'POST', status, body);

@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectMatrixError, passwordAuth, passwordLogin, rowCounts } from '../support/accounts.ts';
 import { ApiClient, registerUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
 import { expectMatchesSpec } from '../support/spec-schema.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
 const PASSWORD = '/_matrix/client/v3/account/password';
 const DEACTIVATE = '/_matrix/client/v3/account/deactivate';
 const WHOAMI = '/_matrix/client/v3/account/whoami';
 
-let hs: TestHomeserver;
-beforeAll(async () => {
-  hs = await startTestHomeserver();
-});
-afterAll(async () => {
-  await hs?.close();
-});
+const { hs } = withHomeserver();
 
 const whoami = (token: string) => new ApiClient(hs.url).get(WHOAMI, { token });
 

@@ -1,20 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { enc, expectMatrixError } from '../support/accounts.ts';
 import { ApiClient, registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
 import { expectMatchesSpec } from '../support/spec-schema.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
-let hs: TestHomeserver;
+const { hs } = withHomeserver();
 let anon: ApiClient;
 let alice: TestUser;
 let bob: TestUser;
 beforeAll(async () => {
-  hs = await startTestHomeserver();
   anon = new ApiClient(hs.url);
   [alice, bob] = await Promise.all([registerUser(hs.url, 'alice'), registerUser(hs.url, 'bob')]);
-});
-afterAll(async () => {
-  await hs?.close();
 });
 
 const profile = (userId: string) => `/_matrix/client/v3/profile/${enc(userId)}`;

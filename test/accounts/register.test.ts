@@ -1,20 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { expectMatrixError, passwordLogin, rowCounts } from '../support/accounts.ts';
 import { ApiClient, registerUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
 import { expectMatchesSpec } from '../support/spec-schema.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
 const REGISTER = '/_matrix/client/v3/register';
 const AVAILABLE = '/_matrix/client/v3/register/available';
 
-let hs: TestHomeserver;
+const { hs } = withHomeserver();
 let anon: ApiClient;
 beforeAll(async () => {
-  hs = await startTestHomeserver();
   anon = new ApiClient(hs.url);
-});
-afterAll(async () => {
-  await hs?.close();
 });
 
 const spec = (status: number, body: unknown) => expectMatchesSpec('registration.yaml', '/register', 'POST', status, body);

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { passwordAuth } from '../support/accounts.ts';
-import { ApiClient, registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
+import { ApiClient, registerUser } from '../support/client.ts';
 import { CS, createRoom, enc, getState, inviteUser, joinRoom, leaveRoom, ok } from '../support/rooms.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
 /**
  * Account changes reach rooms through domain events (account.deactivated,
@@ -10,15 +10,10 @@ import { CS, createRoom, enc, getState, inviteUser, joinRoom, leaveRoom, ok } fr
  * after the HTTP response, as Synapse does, so the checks wait, within a bound.
  */
 
-let hs: TestHomeserver;
-let alice: TestUser;
-beforeAll(async () => {
-  hs = await startTestHomeserver();
-  alice = await registerUser(hs.url, 'ac_alice');
-});
-afterAll(async () => {
-  await hs?.close();
-});
+const {
+  hs,
+  users: [alice],
+} = withHomeserver({ users: ['ac_alice'] });
 
 async function eventually<T>(read: () => Promise<T>, done: (v: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
   const until = Date.now() + timeoutMs;

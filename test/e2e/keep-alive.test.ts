@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
+import { describe, expect, it } from 'vitest';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
 /**
  * A client that keeps a connection open between requests (Node's Agent, a sync client
@@ -10,13 +10,7 @@ import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.
  * requests 6 s apart, so nothing (no agent, no retry) can paper over a close.
  */
 
-let hs: TestHomeserver;
-beforeAll(async () => {
-  hs = await startTestHomeserver();
-});
-afterAll(async () => {
-  await hs?.close();
-});
+const { hs } = withHomeserver();
 
 /** Reads one HTTP/1.1 response with a Content-Length body off the socket. */
 function readResponse(socket: Socket, timeoutMs: number): Promise<{ status: number; headers: string; body: string }> {

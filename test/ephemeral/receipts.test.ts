@@ -1,26 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { expectMatrixError } from '../support/accounts.ts';
-import { registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
+import type { TestUser } from '../support/client.ts';
 import { createRoom, enc, joinRoom, roomPath, sendEvent, sendText, syncOk } from '../support/rooms.ts';
 import { roomEvents, syncToken, syncUntil } from '../support/sync.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
-let hs: TestHomeserver;
-let alice: TestUser;
-let bob: TestUser;
-let charlie: TestUser;
+const {
+  users: [alice, bob, charlie],
+} = withHomeserver({ users: ['alice', 'bob', 'charlie'] });
 let roomId: string;
 let otherRoom: string;
 
 beforeAll(async () => {
-  hs = await startTestHomeserver();
-  [alice, bob, charlie] = await Promise.all([registerUser(hs.url, 'alice'), registerUser(hs.url, 'bob'), registerUser(hs.url, 'charlie')]);
   roomId = await createRoom(alice, { preset: 'public_chat' });
   otherRoom = await createRoom(alice, { preset: 'public_chat' });
   await joinRoom(bob, roomId);
-});
-afterAll(async () => {
-  await hs?.close();
 });
 
 const receiptPath = (type: string, eventId: string, room = roomId) => roomPath(room, `/receipt/${enc(type)}/${enc(eventId)}`);

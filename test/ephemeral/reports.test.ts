@@ -1,28 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { expectMatrixError } from '../support/accounts.ts';
-import { registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
 import { createRoom, enc, joinRoom, ok, roomPath, sendText } from '../support/rooms.ts';
 import { expectMatchesSpec } from '../support/spec-schema.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
-let hs: TestHomeserver;
-let alice: TestUser;
-let bob: TestUser;
-let charlie: TestUser;
+const {
+  hs,
+  users: [alice, bob, charlie],
+} = withHomeserver({ users: ['alice', 'bob', 'charlie'] });
 let roomId: string;
 let privateRoom: string;
 let eventId: string;
 
 beforeAll(async () => {
-  hs = await startTestHomeserver();
-  [alice, bob, charlie] = await Promise.all([registerUser(hs.url, 'alice'), registerUser(hs.url, 'bob'), registerUser(hs.url, 'charlie')]);
   roomId = await createRoom(alice, { preset: 'public_chat' });
   privateRoom = await createRoom(alice, { preset: 'private_chat' });
   await joinRoom(bob, roomId);
   eventId = await sendText(alice, roomId, 'something objectionable');
-});
-afterAll(async () => {
-  await hs?.close();
 });
 
 const reportPath = (room: string, event?: string) => roomPath(room, event === undefined ? '/report' : `/report/${enc(event)}`);

@@ -1,24 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { expectMatrixError } from '../support/accounts.ts';
-import { registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
+import type { TestUser } from '../support/client.ts';
 import { bodiesOf, CS, createRoom, enc, joinRoom, messages, ok, sendText, syncOk } from '../support/rooms.ts';
 import { accountData, roomEvents, syncToken, syncUntil } from '../support/sync.ts';
 import { expectMatchesSpec } from '../support/spec-schema.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
-let hs: TestHomeserver;
-let alice: TestUser;
-let bob: TestUser;
+const {
+  users: [alice, bob],
+} = withHomeserver({ users: ['alice', 'bob'] });
 let roomId: string;
 
 beforeAll(async () => {
-  hs = await startTestHomeserver();
-  [alice, bob] = await Promise.all([registerUser(hs.url, 'alice'), registerUser(hs.url, 'bob')]);
   roomId = await createRoom(alice, { preset: 'public_chat' });
   await joinRoom(bob, roomId);
-});
-afterAll(async () => {
-  await hs?.close();
 });
 
 const tagsPath = (user: TestUser, room = roomId) => `${CS}/user/${enc(user.userId)}/rooms/${enc(room)}/tags`;

@@ -1,24 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { expectMatrixError } from '../support/accounts.ts';
-import { registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
+import type { TestUser } from '../support/client.ts';
 import { createRoom, enc, joinRoom, roomPath, syncOk } from '../support/rooms.ts';
 import { roomEvents, syncToken, syncUntil } from '../support/sync.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
-let hs: TestHomeserver;
-let alice: TestUser;
-let bob: TestUser;
-let charlie: TestUser;
+const {
+  users: [alice, bob, charlie],
+} = withHomeserver({ users: ['alice', 'bob', 'charlie'] });
 let roomId: string;
 
 beforeAll(async () => {
-  hs = await startTestHomeserver();
-  [alice, bob, charlie] = await Promise.all([registerUser(hs.url, 'alice'), registerUser(hs.url, 'bob'), registerUser(hs.url, 'charlie')]);
   roomId = await createRoom(alice, { preset: 'public_chat' });
   await joinRoom(bob, roomId);
-});
-afterAll(async () => {
-  await hs?.close();
 });
 
 const typingPath = (user: TestUser, room = roomId) => roomPath(room, `/typing/${enc(user.userId)}`);

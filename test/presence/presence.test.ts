@@ -1,33 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { expectMatrixError } from '../support/accounts.ts';
-import { registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
+import type { TestUser } from '../support/client.ts';
 import { CS, createRoom, enc, joinRoom, ok, sync, syncOk } from '../support/rooms.ts';
 import { expectMatchesSpec } from '../support/spec-schema.ts';
 import { presenceOf, syncToken, syncUntil } from '../support/sync.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
-let hs: TestHomeserver;
-let alice: TestUser;
-let bob: TestUser;
-let charlie: TestUser;
-let dave: TestUser;
+const {
+  hs,
+  users: [alice, bob, charlie, dave],
+} = withHomeserver({ users: ['alice', 'bob', 'charlie', 'dave'] });
 
 beforeAll(async () => {
-  hs = await startTestHomeserver();
-  [alice, bob, charlie, dave] = await Promise.all([
-    registerUser(hs.url, 'alice'),
-    registerUser(hs.url, 'bob'),
-    registerUser(hs.url, 'charlie'),
-    registerUser(hs.url, 'dave'),
-  ]);
   // alice, bob and dave share a room; charlie shares none with them.
   const roomId = await createRoom(alice, { preset: 'public_chat' });
   await joinRoom(bob, roomId);
   await joinRoom(dave, roomId);
   await createRoom(charlie);
-});
-afterAll(async () => {
-  await hs?.close();
 });
 
 const statusPath = (user: TestUser | string) => `${CS}/presence/${enc(typeof user === 'string' ? user : user.userId)}/status`;

@@ -1,22 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectMatrixError } from '../support/accounts.ts';
-import { registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
 import { CS, enc, ok } from '../support/rooms.ts';
 import { expectMatchesSpec } from '../support/spec-schema.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
 /** Push rule details found by Complement: legacy actions round-trip, unknown kinds are unknown endpoints. */
 
-let hs: TestHomeserver;
-let alice: TestUser;
-
-beforeAll(async () => {
-  hs = await startTestHomeserver();
-  alice = await registerUser(hs.url, 'prg_alice');
-});
-afterAll(async () => {
-  await hs?.close();
-});
+const {
+  users: [alice],
+} = withHomeserver({ users: ['prg_alice'] });
 
 const rulePath = (kind: string, ruleId: string, rest = '') => `${CS}/pushrules/global/${kind}/${enc(ruleId)}${rest}`;
 

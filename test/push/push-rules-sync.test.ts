@@ -1,20 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
+import { describe, expect, it } from 'vitest';
 import { CS, ok, syncOk } from '../support/rooms.ts';
 import { accountData, syncToken, syncUntil } from '../support/sync.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
-let hs: TestHomeserver;
-let alice: TestUser;
-let bob: TestUser;
-
-beforeAll(async () => {
-  hs = await startTestHomeserver();
-  [alice, bob] = await Promise.all([registerUser(hs.url, 'alice'), registerUser(hs.url, 'bob')]);
-});
-afterAll(async () => {
-  await hs?.close();
-});
+const {
+  users: [alice, bob],
+} = withHomeserver({ users: ['alice', 'bob'] });
 
 const masterEnabled = `${CS}/pushrules/global/override/.m.rule.master/enabled`;
 

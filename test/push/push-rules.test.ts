@@ -1,21 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectMatrixError } from '../support/accounts.ts';
-import { registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
 import { CS, enc, ok } from '../support/rooms.ts';
 import { expectMatchesSpec } from '../support/spec-schema.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
-let hs: TestHomeserver;
-let alice: TestUser;
-let bob: TestUser;
-
-beforeAll(async () => {
-  hs = await startTestHomeserver();
-  [alice, bob] = await Promise.all([registerUser(hs.url, 'alice'), registerUser(hs.url, 'bob')]);
-});
-afterAll(async () => {
-  await hs?.close();
-});
+const {
+  hs,
+  users: [alice, bob],
+} = withHomeserver({ users: ['alice', 'bob'] });
 
 const PR = `${CS}/pushrules`;
 const rulePath = (kind: string, ruleId: string, rest = '') => `${PR}/global/${kind}/${enc(ruleId)}${rest}`;

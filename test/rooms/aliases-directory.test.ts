@@ -1,16 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { expectMatrixError } from '../support/accounts.ts';
-import { adminRegister, ApiClient, registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
+import { adminRegister, ApiClient, type TestUser } from '../support/client.ts';
 import { createRoom, CS, enc, getState, joinRoom, ok, roomPath, setState } from '../support/rooms.ts';
 import { expectMatchesSpec } from '../support/spec-schema.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
 /** Room aliases: /directory/room/{alias}, /rooms/{roomId}/aliases, and m.room.canonical_alias checks. */
 
-let hs: TestHomeserver;
-let alice: TestUser;
-let bob: TestUser;
-let carol: TestUser;
+const {
+  hs,
+  users: [alice, bob, carol],
+} = withHomeserver({ users: ['al_alice', 'al_bob', 'al_carol'] });
 let roomId: string; // public_chat, alice admin, bob joined (PL 0)
 let otherRoom: string;
 
@@ -18,16 +18,9 @@ const aliasPath = (alias: string) => `${CS}/directory/room/${enc(alias)}`;
 const putAlias = (user: TestUser, alias: string, rid: string) => user.client.put(aliasPath(alias), { room_id: rid });
 
 beforeAll(async () => {
-  hs = await startTestHomeserver();
-  alice = await registerUser(hs.url, 'al_alice');
-  bob = await registerUser(hs.url, 'al_bob');
-  carol = await registerUser(hs.url, 'al_carol');
   roomId = await createRoom(alice, { preset: 'public_chat', name: 'Aliased' });
   await joinRoom(bob, roomId);
   otherRoom = await createRoom(alice, { preset: 'public_chat' });
-});
-afterAll(async () => {
-  await hs?.close();
 });
 
 describe('PUT and GET /directory/room/{roomAlias}', () => {

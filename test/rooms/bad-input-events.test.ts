@@ -1,29 +1,24 @@
 import { request as httpRequest } from 'node:http';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Sql } from '../../server/db/database.ts';
 import { expectMatrixError } from '../support/accounts.ts';
-import { registerUser, type Reply, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
+import type { Reply, TestUser } from '../support/client.ts';
 import { CS, createRoom, enc, getState, newTxnId, ok, roomPath, sendText } from '../support/rooms.ts';
 import { expectMatchesSchemaFile } from '../support/spec-schema.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
 /**
  * Events a client must not be able to create: over the spec's size limits, not
  * representable as canonical JSON, or not JSON at all. Each is answered with a
  * Matrix error and leaves the room exactly as it was.
  */
-let hs: TestHomeserver;
-let alice: TestUser;
-let bob: TestUser;
+const {
+  hs,
+  users: [alice, bob],
+} = withHomeserver({ users: ['bi_alice', 'bi_bob'] });
 let roomId: string;
 beforeAll(async () => {
-  hs = await startTestHomeserver();
-  alice = await registerUser(hs.url, 'bi_alice');
-  bob = await registerUser(hs.url, 'bi_bob');
   roomId = await createRoom(alice, { preset: 'public_chat' });
-});
-afterAll(async () => {
-  await hs?.close();
 });
 
 interface RoomCounts {

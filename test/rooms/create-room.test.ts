@@ -1,7 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectMatrixError } from '../support/accounts.ts';
-import { registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
 import {
   CS,
   createRoom,
@@ -17,22 +15,14 @@ import {
   typesOf,
 } from '../support/rooms.ts';
 import { expectMatchesSpec } from '../support/spec-schema.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
 /** POST /createRoom: presets, initial state, invites, overrides, spaces and the errors the spec names. */
 
-let hs: TestHomeserver;
-let alice: TestUser;
-let bob: TestUser;
-let carol: TestUser;
-beforeAll(async () => {
-  hs = await startTestHomeserver();
-  alice = await registerUser(hs.url, 'cr_alice');
-  bob = await registerUser(hs.url, 'cr_bob');
-  carol = await registerUser(hs.url, 'cr_carol');
-});
-afterAll(async () => {
-  await hs?.close();
-});
+const {
+  hs,
+  users: [alice, bob, carol],
+} = withHomeserver({ users: ['cr_alice', 'cr_bob', 'cr_carol'] });
 
 const roomCount = async (): Promise<number> => Number((await hs.hs.db.sql`select count(*)::int as n from rooms`)[0]!.n);
 

@@ -1,16 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { expectMatrixError } from '../support/accounts.ts';
-import { adminRegister, ApiClient, registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
+import { adminRegister, ApiClient, type TestUser } from '../support/client.ts';
 import { createRoom, CS, enc, joinRoom, ok, query, setState } from '../support/rooms.ts';
 import { expectMatchesSpec } from '../support/spec-schema.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
 /** The published room directory: GET/POST /publicRooms and GET/PUT /directory/list/room/{roomId}. */
 
-let hs: TestHomeserver;
-let alice: TestUser;
-let bob: TestUser;
-let carol: TestUser;
+const {
+  hs,
+  users: [alice, bob, carol],
+} = withHomeserver({ users: ['dir_alice', 'dir_bob', 'dir_carol'] });
 let big: string; // 3 joined
 let medium: string; // 2 joined
 let small: string; // 1 joined, world_readable, guests
@@ -25,10 +25,6 @@ const listPath = (rid: string) => `${CS}/directory/list/room/${enc(rid)}`;
 const roomIds = (chunk: Array<{ room_id: string }>) => chunk.map((r) => r.room_id);
 
 beforeAll(async () => {
-  hs = await startTestHomeserver();
-  alice = await registerUser(hs.url, 'dir_alice');
-  bob = await registerUser(hs.url, 'dir_bob');
-  carol = await registerUser(hs.url, 'dir_carol');
   big = await createRoom(alice, { visibility: 'public', name: 'Big Lisbon', topic: 'Trams and pastries', room_alias_name: 'big' });
   medium = await createRoom(alice, { visibility: 'public', name: 'Medium Porto' });
   small = await createRoom(alice, {
@@ -49,9 +45,6 @@ beforeAll(async () => {
     topic: 'Trams and pastries (plain fallback)',
     'm.topic': [{ mimetype: 'text/html', body: '<b>Trams</b>' }, { body: 'Trams and pastries' }],
   });
-});
-afterAll(async () => {
-  await hs?.close();
 });
 
 describe('GET /publicRooms', () => {

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { expectMatrixError } from '../support/accounts.ts';
 import { registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
 import {
   CS,
   createRoom,
@@ -17,24 +16,16 @@ import {
   syncOk,
 } from '../support/rooms.ts';
 import { expectMatchesSpec } from '../support/spec-schema.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
 /** join, invite, kick, ban, unban, leave, forget, knock, and the member lists. */
 
-let hs: TestHomeserver;
-let alice: TestUser;
-let bob: TestUser;
-let carol: TestUser;
-let dave: TestUser;
+const {
+  hs,
+  users: [alice, bob, carol, dave],
+} = withHomeserver({ users: ['mb_alice', 'mb_bob', 'mb_carol', 'mb_dave'] });
 beforeAll(async () => {
-  hs = await startTestHomeserver();
-  alice = await registerUser(hs.url, 'mb_alice');
-  bob = await registerUser(hs.url, 'mb_bob');
-  carol = await registerUser(hs.url, 'mb_carol');
-  dave = await registerUser(hs.url, 'mb_dave');
   ok(await alice.client.put(`${CS}/profile/${enc(alice.userId)}/displayname`, { displayname: 'Alice A.' }));
-});
-afterAll(async () => {
-  await hs?.close();
 });
 
 const membershipOf = async (viewer: TestUser, roomId: string, userId: string) =>

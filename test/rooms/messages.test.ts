@@ -1,7 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { expectMatrixError } from '../support/accounts.ts';
-import { registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
 import {
   bodiesOf,
   createRoom,
@@ -17,22 +15,13 @@ import {
   typesOf,
 } from '../support/rooms.ts';
 import { expectMatchesSpec } from '../support/spec-schema.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
 /** GET /messages (both directions, tokens, filters), /context and /event. */
 
-let hs: TestHomeserver;
-let alice: TestUser;
-let bob: TestUser;
-let eve: TestUser;
-beforeAll(async () => {
-  hs = await startTestHomeserver();
-  alice = await registerUser(hs.url, 'ms_alice');
-  bob = await registerUser(hs.url, 'ms_bob');
-  eve = await registerUser(hs.url, 'ms_eve');
-});
-afterAll(async () => {
-  await hs?.close();
-});
+const {
+  users: [alice, bob, eve],
+} = withHomeserver({ users: ['ms_alice', 'ms_bob', 'ms_eve'] });
 
 const label = (i: number) => `m-${String(i).padStart(3, '0')}`;
 

@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateSigningKey, hashAndSignEvent, type PduDraft } from '../../federation/events/index.ts';
 import { stateKey } from '../../federation/events/pdu.ts';
 import type { JsonObject, Pdu } from '../../federation/events/pdu.ts';
 import { roomVersion } from '../../federation/room-versions.ts';
-import { registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
 import { createRoom, messages, ok, roomPath, sendText, setState, syncOk } from '../support/rooms.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
 /**
  * The persister's steps on hand-built DAGs: events another server sent, handed
@@ -17,17 +16,11 @@ const V11 = roomVersion('11')!;
 const BOB = `@bob:${REMOTE}`;
 const MALLORY = `@mallory:${REMOTE}`;
 
-let hs: TestHomeserver;
-let alice: TestUser;
+const {
+  hs,
+  users: [alice],
+} = withHomeserver({ users: ['persist_alice'] });
 let ts = Date.now();
-
-beforeAll(async () => {
-  hs = await startTestHomeserver();
-  alice = await registerUser(hs.url, 'persist_alice');
-});
-afterAll(async () => {
-  await hs?.close();
-});
 
 interface Room {
   roomId: string;

@@ -1,16 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { expectMatrixError } from '../support/accounts.ts';
 import { registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
 import { createRoom, enc, joinRoom, leaveRoom, newTxnId, ok, query, roomPath, sendEvent, sendText, setState } from '../support/rooms.ts';
 import { expectMatchesSpec } from '../support/spec-schema.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
 /** GET /_matrix/client/v1/rooms/{roomId}/relations/{eventId}[/{relType}[/{eventType}]]. */
 
-let hs: TestHomeserver;
-let alice: TestUser;
-let bob: TestUser;
-let carol: TestUser;
+const {
+  hs,
+  users: [alice, bob, carol],
+} = withHomeserver({ users: ['rel_alice', 'rel_bob', 'rel_carol'] });
 let roomId: string;
 let root: string;
 // Direct children of root, in the order sent.
@@ -37,10 +37,6 @@ const rel = (relType: string, eventId: string, extra: Record<string, unknown> = 
 });
 
 beforeAll(async () => {
-  hs = await startTestHomeserver();
-  alice = await registerUser(hs.url, 'rel_alice');
-  bob = await registerUser(hs.url, 'rel_bob');
-  carol = await registerUser(hs.url, 'rel_carol');
   roomId = await createRoom(alice, { preset: 'public_chat', name: 'Relations' });
   await joinRoom(bob, roomId);
   root = await sendText(alice, roomId, 'root');
@@ -58,9 +54,6 @@ beforeAll(async () => {
   depth2 = await sendEvent(alice, roomId, 'm.reaction', rel('m.annotation', replies[1]!, { key: '🎉' }));
   depth3 = await sendEvent(bob, roomId, 'm.room.message', { msgtype: 'm.text', body: 'ref to reaction', ...rel('m.reference', depth2) });
   depth4 = await sendEvent(alice, roomId, 'm.room.message', { msgtype: 'm.text', body: 'ref to ref', ...rel('m.reference', depth3) });
-});
-afterAll(async () => {
-  await hs?.close();
 });
 
 describe('GET /relations: listing', () => {

@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectMatrixError } from '../support/accounts.ts';
-import { registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
 import { createRoom, getStateEvent, joinRoom, leaveRoom, ok, roomPath, sendText } from '../support/rooms.ts';
 import { expectMatchesSpec } from '../support/spec-schema.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
 /**
  * Restricted (v8+) and knock_restricted (v10+) joins between local users: the
@@ -11,21 +10,9 @@ import { expectMatchesSpec } from '../support/spec-schema.ts';
  * with invite power (join_authorised_via_users_server), and signs the join.
  */
 
-let hs: TestHomeserver;
-let alice: TestUser;
-let bob: TestUser;
-let carol: TestUser;
-let dave: TestUser;
-beforeAll(async () => {
-  hs = await startTestHomeserver();
-  alice = await registerUser(hs.url, 'rj_alice');
-  bob = await registerUser(hs.url, 'rj_bob');
-  carol = await registerUser(hs.url, 'rj_carol');
-  dave = await registerUser(hs.url, 'rj_dave');
-});
-afterAll(async () => {
-  await hs?.close();
-});
+const {
+  users: [alice, bob, carol, dave],
+} = withHomeserver({ users: ['rj_alice', 'rj_bob', 'rj_carol', 'rj_dave'] });
 
 /** Room A (public, bob and dave join it) and a room B whose join rule lets A's members in. */
 async function restrictedPair(version: string, joinRule: string): Promise<{ space: string; room: string }> {

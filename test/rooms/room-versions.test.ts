@@ -1,7 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectMatrixError } from '../support/accounts.ts';
-import { registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
 import {
   bodiesOf,
   createRoom,
@@ -19,24 +17,16 @@ import {
   syncOk,
 } from '../support/rooms.ts';
 import { expectMatchesSpec } from '../support/spec-schema.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
 /** Room versions 1-12 (11 the default): what differs at the client API, and that each one works end to end. */
 
 const VERSIONS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12'] as const;
 
-let hs: TestHomeserver;
-let alice: TestUser;
-let bob: TestUser;
-let carol: TestUser;
-beforeAll(async () => {
-  hs = await startTestHomeserver();
-  alice = await registerUser(hs.url, 'rv_alice');
-  bob = await registerUser(hs.url, 'rv_bob');
-  carol = await registerUser(hs.url, 'rv_carol');
-});
-afterAll(async () => {
-  await hs?.close();
-});
+const {
+  hs,
+  users: [alice, bob, carol],
+} = withHomeserver({ users: ['rv_alice', 'rv_bob', 'rv_carol'] });
 
 describe('versions offered', () => {
   it('capabilities list 1 to 12 as stable with 11 the default, and createRoom without room_version makes v11', async () => {

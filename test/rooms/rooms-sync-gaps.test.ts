@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectMatrixError } from '../support/accounts.ts';
 import { registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
 import {
   CS,
   bodiesOf,
@@ -18,18 +17,13 @@ import {
 } from '../support/rooms.ts';
 import { expectMatchesSpec } from '../support/spec-schema.ts';
 import { presenceOf, syncToken } from '../support/sync.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
 /** Room and sync behaviour that Complement and review found missing. */
 
-let hs: TestHomeserver;
+const { hs } = withHomeserver();
 let n = 0;
 const user = () => registerUser(hs.url, `rsg_${++n}`);
-beforeAll(async () => {
-  hs = await startTestHomeserver();
-});
-afterAll(async () => {
-  await hs?.close();
-});
 
 const publicRoom = (owner: TestUser, visibility = 'shared') =>
   createRoom(owner, {

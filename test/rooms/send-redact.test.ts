@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { expectMatrixError, passwordLogin } from '../support/accounts.ts';
-import { ApiClient, registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
+import { ApiClient, type TestUser } from '../support/client.ts';
 import {
   createRoom,
   enc,
@@ -17,20 +16,17 @@ import {
   syncOk,
 } from '../support/rooms.ts';
 import { expectMatchesSpec } from '../support/spec-schema.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
 /** PUT /send (idempotent per device and txnId) and PUT /redact: who may, and what redaction leaves, per room version. */
 
-let hs: TestHomeserver;
-let alice: TestUser;
+const {
+  hs,
+  users: [alice, bob, eve],
+} = withHomeserver({ users: ['sr_alice', 'sr_bob', 'sr_eve'] });
 let aliceOtherDevice: TestUser;
-let bob: TestUser;
-let eve: TestUser;
 let roomId: string; // public_chat, alice 100, bob 0
 beforeAll(async () => {
-  hs = await startTestHomeserver();
-  alice = await registerUser(hs.url, 'sr_alice');
-  bob = await registerUser(hs.url, 'sr_bob');
-  eve = await registerUser(hs.url, 'sr_eve');
   const login = ok(await passwordLogin(hs.url, 'sr_alice', alice.password));
   aliceOtherDevice = {
     ...alice,
@@ -41,9 +37,6 @@ beforeAll(async () => {
   expect(aliceOtherDevice.deviceId).not.toBe(alice.deviceId);
   roomId = await createRoom(alice, { preset: 'public_chat' });
   await joinRoom(bob, roomId);
-});
-afterAll(async () => {
-  await hs?.close();
 });
 
 const eventRows = async (room: string): Promise<number> =>

@@ -1,18 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
+import { describe, expect, it } from 'vitest';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
-let hs: TestHomeserver;
-let alice: TestUser;
-let bob: TestUser;
-beforeAll(async () => {
-  hs = await startTestHomeserver();
-  alice = await registerUser(hs.url, 'alice');
-  bob = await registerUser(hs.url, 'bob');
-});
-afterAll(async () => {
-  await hs?.close();
-});
+const {
+  users: [alice, bob],
+} = withHomeserver({ users: ['alice', 'bob'] });
 
 describe('room engine smoke', () => {
   it('creates a room, invites, joins, sends and syncs', async () => {

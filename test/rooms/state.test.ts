@@ -1,27 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { expectMatrixError } from '../support/accounts.ts';
-import { registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
 import { createRoom, enc, getState, inviteUser, joinRoom, leaveRoom, ok, roomPath, setState, syncOk } from '../support/rooms.ts';
 import { expectMatchesSchemaFile, expectMatchesSpec } from '../support/spec-schema.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
 /** GET /state, GET and PUT /state/{type}/{key}: reads, writes, power checks and bad input. */
 
-let hs: TestHomeserver;
-let alice: TestUser;
-let bob: TestUser;
-let eve: TestUser;
+const {
+  users: [alice, bob, eve],
+} = withHomeserver({ users: ['st_alice', 'st_bob', 'st_eve'] });
 let roomId: string; // private_chat: alice 100, bob 0
 beforeAll(async () => {
-  hs = await startTestHomeserver();
-  alice = await registerUser(hs.url, 'st_alice');
-  bob = await registerUser(hs.url, 'st_bob');
-  eve = await registerUser(hs.url, 'st_eve');
   roomId = await createRoom(alice, { preset: 'private_chat', name: 'State room', topic: 'About state', invite: [bob.userId] });
   await joinRoom(bob, roomId);
-});
-afterAll(async () => {
-  await hs?.close();
 });
 
 describe('GET /rooms/{roomId}/state', () => {

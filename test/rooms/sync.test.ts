@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectMatrixError } from '../support/accounts.ts';
-import { registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
+import type { TestUser } from '../support/client.ts';
 import {
   bodiesOf,
   createRoom,
@@ -19,22 +18,13 @@ import {
   typesOf,
 } from '../support/rooms.ts';
 import { expectMatchesSpec } from '../support/spec-schema.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
 /** GET /sync: initial and incremental, limited timelines, filters, sections, long-poll, account data, summaries. */
 
-let hs: TestHomeserver;
-let alice: TestUser;
-let bob: TestUser;
-let carol: TestUser;
-beforeAll(async () => {
-  hs = await startTestHomeserver();
-  alice = await registerUser(hs.url, 'sy_alice');
-  bob = await registerUser(hs.url, 'sy_bob');
-  carol = await registerUser(hs.url, 'sy_carol');
-});
-afterAll(async () => {
-  await hs?.close();
-});
+const {
+  users: [alice, bob, carol],
+} = withHomeserver({ users: ['sy_alice', 'sy_bob', 'sy_carol'] });
 
 type Params = Parameters<typeof sync>[1];
 /** A /sync that must succeed and match the spec's response schema. */

@@ -1,16 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { expectMatrixError } from '../support/accounts.ts';
-import { registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
+import type { TestUser } from '../support/client.ts';
 import { createRoom, enc, joinRoom, newTxnId, ok, query, roomPath, sendEvent, sendText } from '../support/rooms.ts';
 import { expectMatchesSpec } from '../support/spec-schema.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
 /** GET /_matrix/client/v1/rooms/{roomId}/threads. */
 
-let hs: TestHomeserver;
-let alice: TestUser;
-let bob: TestUser;
-let carol: TestUser;
+const {
+  users: [alice, bob, carol],
+} = withHomeserver({ users: ['thr_alice', 'thr_bob', 'thr_carol'] });
 let roomId: string;
 // Thread roots: a (alice, bob replies), b (bob, alice replies), c (alice, alice replies); d has no replies.
 let a: string;
@@ -25,10 +24,6 @@ const reply = (user: TestUser, rid: string, rootId: string, body: string) =>
   sendEvent(user, rid, 'm.room.message', { msgtype: 'm.text', body, 'm.relates_to': { rel_type: 'm.thread', event_id: rootId } });
 
 beforeAll(async () => {
-  hs = await startTestHomeserver();
-  alice = await registerUser(hs.url, 'thr_alice');
-  bob = await registerUser(hs.url, 'thr_bob');
-  carol = await registerUser(hs.url, 'thr_carol');
   roomId = await createRoom(alice, { preset: 'public_chat' });
   await joinRoom(bob, roomId);
   a = await sendText(alice, roomId, 'thread a');
@@ -41,9 +36,6 @@ beforeAll(async () => {
   await reply(alice, roomId, a, 'a2');
   lastInA = await reply(bob, roomId, a, 'a3');
   // Most recent activity: a, then c, then b.
-});
-afterAll(async () => {
-  await hs?.close();
 });
 
 describe('GET /threads', () => {

@@ -1,31 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { expectMatrixError } from '../support/accounts.ts';
-import { registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
+import type { TestUser } from '../support/client.ts';
 import { createRoom, CS, enc, getState, getStateEvent, joinRoom, ok, roomPath, sendText, setState } from '../support/rooms.ts';
 import { expectMatchesSpec } from '../support/spec-schema.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
 /** POST /rooms/{roomId}/upgrade. */
 
-let hs: TestHomeserver;
-let alice: TestUser;
-let bob: TestUser;
-let carol: TestUser;
-let mallory: TestUser;
+const {
+  users: [alice, bob, carol, mallory],
+} = withHomeserver({ users: ['up_alice', 'up_bob', 'up_carol', 'up_mallory'] });
 
 const upgrade = (user: TestUser, roomId: string, body: Record<string, unknown>) => user.client.post(roomPath(roomId, '/upgrade'), body);
 const aliasPath = (alias: string) => `${CS}/directory/room/${enc(alias)}`;
-
-beforeAll(async () => {
-  hs = await startTestHomeserver();
-  alice = await registerUser(hs.url, 'up_alice');
-  bob = await registerUser(hs.url, 'up_bob');
-  carol = await registerUser(hs.url, 'up_carol');
-  mallory = await registerUser(hs.url, 'up_mallory');
-});
-afterAll(async () => {
-  await hs?.close();
-});
 
 describe('upgrading a v11 room to v12', () => {
   let oldRoom: string;

@@ -1,27 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectMatrixError } from '../support/accounts.ts';
-import { registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
+import type { TestUser } from '../support/client.ts';
 import { bodiesOf, createRoom, enc, joinRoom, leaveRoom, ok, paginate, roomPath, sendText, setState } from '../support/rooms.ts';
 import { expectMatchesSpec } from '../support/spec-schema.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 
 /** The history visibility rules of the spec that the first visibility suite did not reach. */
 
-let hs: TestHomeserver;
-let alice: TestUser;
-let bob: TestUser;
-let carol: TestUser;
-beforeAll(async () => {
-  hs = await startTestHomeserver();
-  [alice, bob, carol] = await Promise.all([
-    registerUser(hs.url, 'hvr_alice'),
-    registerUser(hs.url, 'hvr_bob'),
-    registerUser(hs.url, 'hvr_carol'),
-  ]);
-});
-afterAll(async () => {
-  await hs?.close();
-});
+const {
+  users: [alice, bob, carol],
+} = withHomeserver({ users: ['hvr_alice', 'hvr_bob', 'hvr_carol'] });
 
 const roomWith = (visibility: string) =>
   createRoom(alice, {

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectMatrixError } from '../support/accounts.ts';
-import { registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
+import type { TestUser } from '../support/client.ts';
+import { withHomeserver } from '../support/with-homeserver.ts';
 import {
   bodiesOf,
   createRoom,
@@ -20,19 +20,9 @@ import {
 
 /** History visibility: who sees which events, through /messages, /event, /context and /sync. */
 
-let hs: TestHomeserver;
-let alice: TestUser;
-let bob: TestUser;
-let carol: TestUser;
-beforeAll(async () => {
-  hs = await startTestHomeserver();
-  alice = await registerUser(hs.url, 'hv_alice');
-  bob = await registerUser(hs.url, 'hv_bob');
-  carol = await registerUser(hs.url, 'hv_carol');
-});
-afterAll(async () => {
-  await hs?.close();
-});
+const {
+  users: [alice, bob, carol],
+} = withHomeserver({ users: ['hv_alice', 'hv_bob', 'hv_carol'] });
 
 async function roomWith(visibility: string, preset = 'public_chat'): Promise<string> {
   return createRoom(alice, { preset, initial_state: [{ type: 'm.room.history_visibility', content: { history_visibility: visibility } }] });
