@@ -73,7 +73,8 @@ async function main(argv: string[]): Promise<number> {
         process.once(signal, () => {
           hs.log.info({ signal }, 'shutting down');
           hs.close().then(
-            () => process.exit(0),
+            // A component that failed or hung in its stop was logged; say so to the supervisor too.
+            (report) => process.exit(report.every((r) => r.outcome === 'stopped') ? 0 : 1),
             (err) => {
               hs.log.error({ err }, 'shutdown failed');
               process.exit(1);

@@ -33,11 +33,15 @@ import { createRedisBus, type Bus } from './redis/bus.ts';
 import { createMemoryRateLimiter, type RateLimiter } from './http/rate-limiter.ts';
 import { createRedisRateLimiter } from './http/redis-rate-limiter.ts';
 import { loadOrCreateSigningKey } from './keys/index.ts';
+import { createLifecycle, type Stopped } from './lifecycle.ts';
 import { createLogger } from './ops/logger.ts';
 import { createInFlight } from './ops/in-flight.ts';
 import { createMetrics } from './ops/metrics.ts';
 
 export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'schema', 'postgres');
+
+/** How long a stopping server waits for open requests (and then for their handlers). */
+const HTTP_GRACE_MS = 10_000;
 
 export interface Homeserver {
   config: Config;
@@ -48,7 +52,11 @@ export interface Homeserver {
   signingKey: SigningKey;
   /** Where events from other servers enter the room engine (federation calls it). */
   events: Pick<Rooms['writer'], 'persistRemote'>;
-  close(): Promise<void>;
+  /**
+   * Stops serving, lets in-flight requests finish, then stops consumers, Redis and the
+   * database, in that order; says how each stop went. A second call returns the first's promise.
+   */
+  close(): Promise<Stopped[]>;
 }
 
 /** The composition root: every dependency is built here, once, and handed down. */
@@ -56,13 +64,15 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
   const log = opts.log ?? createLogger(configIn.logging.level);
   for (const warning of configWarnings(configIn)) log.warn(warning);
   const signingKey = loadOrCreateSigningKey(configIn.signing_key_path);
+  // Everything long-running is started through it, so it stops in the reverse order.
+  const lifecycle = createLifecycle({ log });
   const db = await openDatabase({
     url: configIn.database.url,
     maxConnections: configIn.database.max_connections,
     dataDir: configIn.data_dir,
     log,
   });
-  const closers: Array<() => Promise<unknown>> = [() => db.close()];
+  await lifecycle.start({ name: 'database', stop: () => db.close() });
   const servers: ServerType[] = [];
   try {
     await migrate(db.sql, readMigrations(MIGRATIONS_DIR), log);
@@ -70,17 +80,25 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
     // Requests that arrive before the components are built are told to retry.
     let appFetch: (req: Request, env: unknown) => Response | Promise<Response> = () =>
       Response.json({ errcode: 'M_UNKNOWN', error: 'Starting up' }, { status: 503, headers: { 'Retry-After': '1' } });
-    for (const listener of configIn.listeners) {
-      for (const hostname of listener.bind_addresses) {
-        const server = await new Promise<ServerType>((resolve, reject) => {
-          const s = serve({ fetch: (req, env) => appFetch(req, env), port: listener.port, hostname }, () => resolve(s));
-          s.once('error', reject);
-          s.on('clientError', answerClientError);
-          keepConnectionsAlive(s);
-        });
-        servers.push(server);
-      }
-    }
+    // Bound now, so a port-0 listener's port is known to the config below; the sockets are
+    // closed gracefully by 'http' (started last, so stopped first), this only closes them
+    // if starting fails before then.
+    await lifecycle.start({
+      name: 'listeners',
+      async start() {
+        try {
+          for (const listener of configIn.listeners) {
+            for (const hostname of listener.bind_addresses)
+              servers.push(await listen(listener.port, hostname, (req, env) => appFetch(req, env)));
+          }
+        } catch (err) {
+          // Not started, so not stopped: close the listeners bound before the one that failed.
+          await Promise.all(servers.map((s) => closeServer(s)));
+          throw err;
+        }
+      },
+      stop: () => Promise.all(servers.map((s) => closeServer(s))),
+    });
     const first = servers[0]!.address() as AddressInfo;
     const host = first.family === 'IPv6' ? `[${first.address}]` : first.address;
     const url = `http://${host}:${first.port}`;
@@ -95,15 +113,17 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
       // Named, so an operator (or a test) can tell this process's connections apart in CLIENT LIST.
       redis = createClient({ url: config.redis.url, name: `commcomms-${process.pid}` });
       redis.on('error', (err) => log.error({ err }, 'redis error'));
-      await redis.connect();
-      closers.unshift(() => redis!.quit());
+      const client = redis;
+      await lifecycle.start({ name: 'redis', start: () => client.connect().then(() => {}), stop: () => client.quit() });
       const theBus = await createRedisBus(redis, await deploymentId(db.sql), (err) => log.error({ err }, 'redis subscriber error'));
       bus = theBus;
-      closers.unshift(() => theBus.close());
+      await lifecycle.start({ name: 'redis-bus', stop: () => theBus.close() });
       rateLimiter = createRedisRateLimiter(redis);
     } else {
       rateLimiter = createMemoryRateLimiter();
     }
+    const limiter = rateLimiter;
+    await lifecycle.start({ name: 'rate-limiter', stop: () => limiter.close() });
 
     const metrics = createMetrics();
     const domainEvents = createDomainEvents({
@@ -120,14 +140,14 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
     if (redis && bus) {
       const bridge = await bridgeNotifierOverRedis((publish) => createNotifier(start, { ...notifierOptions, publish }), bus);
       notifier = bridge.notifier;
-      closers.unshift(() => bridge.close());
+      await lifecycle.start({ name: 'notifier', stop: () => bridge.close() });
     } else {
       const local = createNotifier(start, notifierOptions);
       notifier = local;
-      closers.unshift(async () => local.close());
+      await lifecycle.start({ name: 'notifier', stop: () => local.close() });
     }
     const typing = redis && bus ? await createRedisTyping(redis, bus, notifier, { onError }) : createTyping(notifier, start.typing);
-    closers.unshift(() => typing.close());
+    await lifecycle.start({ name: 'typing', stop: () => typing.close() });
     const accounts = createAccounts({
       sql: db.sql,
       config,
@@ -166,12 +186,11 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
     const sources = { ...rooms.syncSources, pushRulesSince: push.pushRulesSince, presenceSince: presence.presenceSince };
     const shutdown = new AbortController();
     const sync = createSyncComponent({ sql: db.sql, notifier, sources, accounts, shutdown: shutdown.signal, syncing: presence.syncing });
-    // Every consumer has subscribed. Stopped first at close: its handlers finish while the pools are open.
-    await domainEvents.start();
-    closers.unshift(() => domainEvents.stop());
+    // Every consumer has subscribed. Stopped right after HTTP: its handlers finish while the pools are open.
+    await lifecycle.start({ name: 'domain-events', start: () => domainEvents.start(), stop: () => domainEvents.stop() });
 
     const inFlight = createInFlight();
-    appFetch = buildApp({
+    const app = buildApp({
       log,
       metrics,
       inFlight: inFlight.middleware,
@@ -192,32 +211,49 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
         },
       ],
     }).fetch;
+    await lifecycle.start({
+      name: 'http',
+      start() {
+        appFetch = app;
+      },
+      // Stop accepting, answer long-polls now, then let in-flight requests finish.
+      async stop() {
+        const stopping = Promise.all(servers.map((s) => closeServer(s, HTTP_GRACE_MS)));
+        shutdown.abort();
+        await stopping;
+        await inFlight.idle(HTTP_GRACE_MS);
+      },
+      stopTimeoutMs: 2 * HTTP_GRACE_MS + 5_000,
+    });
 
     log.info({ url, serverName: config.server_name, database: db.engine }, 'CommComms homeserver listening');
 
-    let closing: Promise<void> | undefined;
-    const close = () =>
-      (closing ??= (async () => {
-        // Stop accepting, answer long-polls now, let in-flight requests finish, then close the pools.
-        const stopping = Promise.all(servers.map((s) => closeServer(s)));
-        shutdown.abort();
-        await stopping;
-        await inFlight.idle(10_000);
-        await rateLimiter.close();
-        for (const c of closers) await c();
-        log.info('CommComms homeserver stopped');
-      })());
+    const close = async () => {
+      const report = await lifecycle.stop();
+      log.info({ report }, 'CommComms homeserver stopped');
+      return report;
+    };
     return { config, url, db, log, signingKey, events: { persistRemote: rooms.writer.persistRemote }, close };
   } catch (err) {
-    await Promise.all(servers.map((s) => closeServer(s)));
-    for (const c of closers) await c().catch(() => {});
+    await lifecycle.stop();
     throw err;
   }
 }
 
-function closeServer(server: ServerType, graceMs = 10_000): Promise<void> {
+function listen(port: number, hostname: string, fetch: (req: Request, env: unknown) => Response | Promise<Response>): Promise<ServerType> {
+  return new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch, port, hostname }, () => resolve(s));
+    s.once('error', reject);
+    s.on('clientError', answerClientError);
+    keepConnectionsAlive(s);
+  });
+}
+
+function closeServer(server: ServerType, graceMs = HTTP_GRACE_MS): Promise<void> {
+  const s = server as import('node:http').Server;
+  // Already closed by 'http' (the 'listeners' stop that follows it has nothing to do).
+  if (!s.listening) return Promise.resolve();
   return new Promise((resolve) => {
-    const s = server as import('node:http').Server;
     const timer = setTimeout(() => s.closeAllConnections?.(), graceMs);
     // A keep-alive connection that was busy when closing began turns idle once its
     // response is sent; close it then, not after the client's keep-alive timeout.
