@@ -2,6 +2,7 @@ import { mkdirSync, openSync, readFileSync, unlinkSync, writeSync, closeSync } f
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import postgres from 'postgres';
+import { pgliteStartParams } from './pglite-settings.ts';
 
 /**
  * One SQL dialect for both engines: the `postgres` driver talks either to a real
@@ -60,7 +61,7 @@ async function openEmbedded(opts: DatabaseOptions, common: object): Promise<Data
   mkdirSync(dir, { recursive: true });
   // PGlite has no postmaster to stop a second process opening the same files.
   const releaseLock = lockDataDir(dir);
-  const db = await PGlite.create({ dataDir: dir, extensions: { vector } });
+  const db = await PGlite.create({ dataDir: dir, extensions: { vector }, startParams: pgliteStartParams(PGlite.defaultStartParams) });
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0 });
   await server.start();
   const address = (server as unknown as { server: { address(): { port: number } } }).server.address();
