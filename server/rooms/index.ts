@@ -40,7 +40,7 @@ import { roomEventsBetween, roomsWithEventsSince } from './storage/events.ts';
 import { forgottenRooms } from './storage/forgotten.ts';
 import { countUnread, readUpTo, receiptsSince } from './storage/receipts.ts';
 import { membershipsOf } from './storage/rooms.ts';
-import { shareARoom, usersNewlySharingRoomWith, usersSharingRoomWith } from './storage/shared-rooms.ts';
+import { shareARoom, usersNewlySharingRoomWith, usersSharingRoomWith, usersSharingRoomWithAmong } from './storage/shared-rooms.ts';
 
 export interface RoomsDeps {
   sql: Sql;
@@ -147,8 +147,9 @@ export function createRooms({
     membership,
     writer,
     reads,
-    /** For presence: who shares a joined room with a user (since when), and whether two users do. */
+    /** For presence: who shares a joined room with a user (of some candidates, since when), and whether two users do. */
     usersSharingRoomWith,
+    usersSharingRoomWithAmong,
     usersNewlySharingRoomWith,
     shareARoom,
     mount(app: Hono<AppEnv>): void {

@@ -101,6 +101,17 @@ describe('presence in /sync', () => {
     expect(presenceOf(await syncOk(charlie, { since: charlieSince, set_presence: 'offline' }), alice.userId)).toEqual([]);
   });
 
+  it('finds a co-member’s change among more changes than a sync matches one by one', async () => {
+    const bobSince = await syncToken(bob);
+    // 250 users who share no room with bob change presence: past the server's cap, it reads the member list.
+    await hs.hs.db.sql`insert into presence (user_id, presence, stream_pos)
+      select '@stranger' || g || ':localhost', 'online', take_stream_position() from generate_series(1, 250) g`;
+    ok(await alice.client.put(statusPath(alice), { presence: 'online', status_msg: 'back' }));
+    const body = await syncOk(bob, { since: bobSince, set_presence: 'offline' });
+    expect(presenceOf(body, alice.userId)[0]?.content).toMatchObject({ presence: 'online', status_msg: 'back' });
+    expect(body.presence.events.filter((e: { sender: string }) => e.sender.startsWith('@stranger'))).toEqual([]);
+  });
+
   it('follows the presence filter', async () => {
     const body = await syncOk(bob, { set_presence: 'offline', filter: { presence: { not_senders: [alice.userId] } } });
     expect(presenceOf(body, alice.userId)).toEqual([]);

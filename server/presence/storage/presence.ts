@@ -39,6 +39,13 @@ export async function presenceChangedSince(tx: Tx, userIds: readonly string[], s
     order by stream_pos`;
 }
 
+/** Everyone's presence changed in (since, upTo], oldest first, at most `limit` rows (presence_stream index). */
+export async function presenceChangedBetween(tx: Tx, since: number, upTo: number, limit: number): Promise<PresenceRow[]> {
+  return tx<PresenceRow[]>`select ${tx.unsafe(COLUMNS)} from presence
+    where stream_pos > ${since} and stream_pos <= ${upTo}
+    order by stream_pos limit ${limit}`;
+}
+
 /** The current presence of the given users (those without a row have none). */
 export async function presenceOfUsers(tx: Tx, userIds: readonly string[]): Promise<PresenceRow[]> {
   if (userIds.length === 0) return [];

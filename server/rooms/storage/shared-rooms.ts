@@ -20,6 +20,18 @@ export async function shareARoom(tx: Tx, a: string, b: string): Promise<boolean>
   return rows.length > 0;
 }
 
+/** Which of `candidates` are joined to a room the given user is joined to. */
+export async function usersSharingRoomWithAmong(tx: Tx, userId: string, candidates: readonly string[]): Promise<string[]> {
+  if (candidates.length === 0) return [];
+  const rows = await tx<{ user_id: string }[]>`
+    select distinct other.state_key as user_id
+    from current_state mine
+    join current_state other on other.room_id = mine.room_id and other.type = 'm.room.member' and other.membership = 'join'
+    where mine.type = 'm.room.member' and mine.state_key = ${userId} and mine.membership = 'join'
+      and other.state_key in ${tx(candidates as string[])}`;
+  return rows.map((r) => r.user_id);
+}
+
 /**
  * Users who came to share a joined room with the user after `since`: they joined
  * one of the user's rooms, or the user joined one of theirs (a member event after
