@@ -40,7 +40,7 @@ import { roomEventsBetween, roomsWithEventsSince } from './storage/events.ts';
 import { forgottenRooms } from './storage/forgotten.ts';
 import { countUnread, readUpTo, receiptsSince } from './storage/receipts.ts';
 import { membershipsOf } from './storage/rooms.ts';
-import { shareARoom, usersNewlySharingRoomWith, usersSharingRoomWith } from './storage/shared-rooms.ts';
+import { shareARoom, usersNewlySharingRoomWith, usersSharingRoomWith, usersVisibleInDirectory } from './storage/shared-rooms.ts';
 
 export interface RoomsDeps {
   sql: Sql;
@@ -151,6 +151,8 @@ export function createRooms({
     usersSharingRoomWith,
     usersNewlySharingRoomWith,
     shareARoom,
+    /** For the user directory: whom a user's search may find. */
+    usersVisibleInDirectory,
     mount(app: Hono<AppEnv>): void {
       const deps = { config, auth: accounts.auth, rateLimiter, createRoom, membership, writes, reads };
       createAndMembershipRoutes(app, deps);
