@@ -172,7 +172,13 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
       ...(bus ? { bus } : {}),
       onError,
     });
-    const push = createPush({ sql: db.sql, notifier, auth: accounts.auth });
+    const push = createPush({
+      sql: db.sql,
+      notifier,
+      auth: accounts.auth,
+      subscribe: domainEvents.subscribe,
+      predecessorOf: rooms.predecessorOf,
+    });
     const presence = createPresence({
       sql: db.sql,
       notifier,

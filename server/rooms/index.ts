@@ -153,6 +153,12 @@ export function createRooms({
     shareARoom,
     /** For the user directory: whom a user's search may find. */
     usersVisibleInDirectory,
+    /** For push rules that follow an upgrade: the room this one replaces, named by its create event. */
+    async predecessorOf(roomId: string): Promise<string | undefined> {
+      const predecessor = (await membership.currentState(roomId)).state.get('m.room.create', '')?.content.predecessor;
+      const from = predecessor && typeof predecessor === 'object' && !Array.isArray(predecessor) ? predecessor.room_id : undefined;
+      return typeof from === 'string' ? from : undefined;
+    },
     mount(app: Hono<AppEnv>): void {
       const deps = { config, auth: accounts.auth, rateLimiter, createRoom, membership, writes, reads };
       createAndMembershipRoutes(app, deps);
