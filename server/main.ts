@@ -16,6 +16,7 @@ import { createDomainEvents, dispatcherOptions } from './domain-events/index.ts'
 import { streamWatermark } from './db/stream.ts';
 import { deploymentId } from './db/deployment.ts';
 import { createKeyBackup } from './key-backup/index.ts';
+import { createUserDirectory } from './user-directory/index.ts';
 import { createPresence } from './presence/index.ts';
 import { createPush } from './push/index.ts';
 import { createRooms, type Rooms } from './rooms/index.ts';
@@ -171,7 +172,13 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
       ...(bus ? { bus } : {}),
       onError,
     });
-    const push = createPush({ sql: db.sql, notifier, auth: accounts.auth });
+    const push = createPush({
+      sql: db.sql,
+      notifier,
+      auth: accounts.auth,
+      subscribe: domainEvents.subscribe,
+      predecessorOf: rooms.predecessorOf,
+    });
     const presence = createPresence({
       sql: db.sql,
       notifier,
@@ -184,6 +191,12 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
     });
     const voip = createVoip({ config, auth: accounts.auth });
     const keyBackup = createKeyBackup({ auth: accounts.auth });
+    const userDirectory = createUserDirectory({
+      sql: db.sql,
+      auth: accounts.auth,
+      usersVisibleInDirectory: rooms.usersVisibleInDirectory,
+      searchProfiles: accounts.userData.searchProfiles,
+    });
     const sources = { ...rooms.syncSources, pushRulesSince: push.pushRulesSince, presenceSince: presence.presenceSince };
     const shutdown = new AbortController();
     const sync = createSyncComponent({ sql: db.sql, notifier, sources, accounts, shutdown: shutdown.signal, syncing: presence.syncing });
@@ -205,6 +218,7 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
         (a) => presence.mount(a),
         (a) => voip.mount(a),
         (a) => keyBackup.mount(a),
+        (a) => userDirectory.mount(a),
         (a) => {
           if (config.listeners.some((l) => l.resources.includes('metrics'))) {
             a.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));

@@ -15,7 +15,7 @@ import { createRegistration } from './service/registration.ts';
 import { createSessions } from './service/sessions.ts';
 import { createUserData } from './service/user-data.ts';
 
-export type { Profile } from './service/user-data.ts';
+export type { DirectoryEntry, Profile } from './service/user-data.ts';
 export { parseUserId } from './service/identifiers.ts';
 export { sharedSecretMac } from './service/shared-secret-mac.ts';
 export { randomId } from './service/secrets.ts';

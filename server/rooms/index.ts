@@ -40,7 +40,13 @@ import { roomEventsBetween, roomsWithEventsSince } from './storage/events.ts';
 import { forgottenRooms } from './storage/forgotten.ts';
 import { countUnread, readUpTo, receiptsSince } from './storage/receipts.ts';
 import { membershipsOf } from './storage/rooms.ts';
-import { shareARoom, usersNewlySharingRoomWith, usersSharingRoomWith, usersSharingRoomWithAmong } from './storage/shared-rooms.ts';
+import {
+  shareARoom,
+  usersNewlySharingRoomWith,
+  usersSharingRoomWith,
+  usersSharingRoomWithAmong,
+  usersVisibleInDirectory,
+} from './storage/shared-rooms.ts';
 
 export interface RoomsDeps {
   sql: Sql;
@@ -152,6 +158,14 @@ export function createRooms({
     usersSharingRoomWithAmong,
     usersNewlySharingRoomWith,
     shareARoom,
+    /** For the user directory: whom a user's search may find. */
+    usersVisibleInDirectory,
+    /** For push rules that follow an upgrade: the room this one replaces, named by its create event. */
+    async predecessorOf(roomId: string): Promise<string | undefined> {
+      const predecessor = (await membership.currentState(roomId)).state.get('m.room.create', '')?.content.predecessor;
+      const from = predecessor && typeof predecessor === 'object' && !Array.isArray(predecessor) ? predecessor.room_id : undefined;
+      return typeof from === 'string' ? from : undefined;
+    },
     mount(app: Hono<AppEnv>): void {
       const deps = { config, auth: accounts.auth, rateLimiter, createRoom, membership, writes, reads };
       createAndMembershipRoutes(app, deps);

@@ -116,12 +116,12 @@ describe('DELETE /devices/{deviceId} (UIA m.login.password)', () => {
     expect((await keeper.get('/_matrix/client/v3/account/whoami')).status).toBe(200);
   });
 
-  it('another user’s password does not authenticate', async () => {
+  it('another user’s password is refused with 403 M_FORBIDDEN, not another UIA round', async () => {
     await aliceDevice('KEEPER2');
     const challenge = await alice.client.delete(`${DEVICES}/KEEPER2`);
     const r = await alice.client.delete(`${DEVICES}/KEEPER2`, { auth: passwordAuth(bob.userId, bob.password, challenge.body.session) });
-    expect(r.status).toBe(401);
-    expect(r.body.errcode).toBe('M_FORBIDDEN');
+    expectMatrixError(r, 403, 'M_FORBIDDEN');
+    expect(r.body.flows).toBeUndefined();
     expect((await alice.client.get(`${DEVICES}/KEEPER2`)).status).toBe(200);
   });
 

@@ -111,12 +111,12 @@ describe('createRoom', () => {
     expectMatrixError(await bob.client.put(roomPath(priv, '/state/m.room.name/'), { name: 'nope' }), 403, 'M_FORBIDDEN');
   });
 
-  it('name and topic become m.room.name and m.room.topic (with an m.topic text/plain block)', async () => {
+  it('name and topic become m.room.name and m.room.topic (with an m.topic.m.text text/plain block)', async () => {
     const roomId = await createRoom(alice, { name: 'Lisbon', topic: 'Trams and tiles' });
     expect(await getState(alice, roomId, 'm.room.name')).toEqual({ name: 'Lisbon' });
     const topic = await getState(alice, roomId, 'm.room.topic');
     expect(topic.topic).toBe('Trams and tiles');
-    expect(topic['m.topic']).toEqual([{ body: 'Trams and tiles', mimetype: 'text/plain' }]);
+    expect(topic['m.topic']).toEqual({ 'm.text': [{ body: 'Trams and tiles', mimetype: 'text/plain' }] });
   });
 
   it('initial_state overrides the preset, and name/topic override initial_state', async () => {

@@ -43,7 +43,12 @@ beforeAll(async () => {
   await joinRoom(bob, medium);
   await setState(alice, big, 'm.room.topic', '', {
     topic: 'Trams and pastries (plain fallback)',
-    'm.topic': [{ mimetype: 'text/html', body: '<b>Trams</b>' }, { body: 'Trams and pastries' }],
+    'm.topic': { 'm.text': [{ mimetype: 'text/html', body: '<b>Trams</b>' }, { body: 'Trams and pastries' }] },
+  });
+  // MSC3765's draft shape (a bare array under m.topic), as older clients still send it.
+  await setState(alice, medium, 'm.room.topic', '', {
+    topic: 'Ferries (plain fallback)',
+    'm.topic': [{ mimetype: 'text/plain', body: 'Ferries' }],
   });
 });
 
@@ -66,6 +71,7 @@ describe('GET /publicRooms', () => {
       guest_can_join: false,
       join_rule: 'public',
     });
+    expect(byId.get(medium)).toMatchObject({ topic: 'Ferries' });
     expect(byId.get(small)).toMatchObject({
       world_readable: true,
       guest_can_join: true,

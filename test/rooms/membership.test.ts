@@ -199,6 +199,26 @@ describe('leave and forget', () => {
     expect((await syncOk(bob)).rooms.join[roomId]).toBeDefined();
   });
 
+  it('a leave the client has not seen yet still reaches its incremental sync after forgetting', async () => {
+    const roomId = await createRoom(alice, { preset: 'public_chat' });
+    await joinRoom(bob, roomId);
+    const before = await syncOk(bob);
+    expect(before.rooms.join[roomId]).toBeDefined();
+    await leaveRoom(bob, roomId);
+    ok(await bob.client.post(roomPath(roomId, '/forget'), {}));
+    await sendText(alice, roomId, 'after bob forgot');
+    // The client's last token predates the leave: without it, the room would stay joined on its side.
+    const next = await syncOk(bob, { since: before.next_batch, filter: { room: { include_leave: true } } });
+    expect(next.rooms.join[roomId]).toBeUndefined();
+    const leave = next.rooms.leave[roomId];
+    expect(leave).toBeDefined();
+    expect(leave.timeline.events.map((e: Record<string, unknown>) => e.type)).toContain('m.room.member');
+    expect(leave.timeline.events.map((e: Record<string, any>) => e.content.body)).not.toContain('after bob forgot');
+    // Once past the leave, the forgotten room is gone from incremental and initial syncs alike.
+    expect((await syncOk(bob, { since: next.next_batch })).rooms.leave[roomId]).toBeUndefined();
+    expect((await syncOk(bob, { filter: { room: { include_leave: true } } })).rooms.leave[roomId]).toBeUndefined();
+  });
+
   it('forgetting a room one is still in is refused', async () => {
     const roomId = await createRoom(alice, { preset: 'public_chat' });
     const res = await alice.client.post(roomPath(roomId, '/forget'), {});

@@ -1,4 +1,5 @@
 import type { Tx } from '../../db/database.ts';
+import { MatrixError } from '../../http/matrix-error.ts';
 import { getUser } from '../storage/users.ts';
 import { getRegistrationToken } from '../storage/registration-tokens.ts';
 import { localpartFromLogin, userIdFor } from './identifiers.ts';
@@ -26,7 +27,8 @@ export function passwordStage(serverName: string): StageCheck {
     } catch {
       return { error: { errcode: 'M_FORBIDDEN', error: 'Invalid username or password' } };
     }
-    if (userId !== session.userId) return { error: { errcode: 'M_FORBIDDEN', error: 'You can only authenticate as yourself' } };
+    // Not a stage to retry but a request to refuse, as Synapse and sytest have it: a plain 403.
+    if (userId !== session.userId) throw new MatrixError(403, 'M_FORBIDDEN', 'You can only authenticate as yourself');
     const row = await getUser(tx, userId);
     if (!row || !(await verifyPassword(password, row.password_hash))) {
       return { error: { errcode: 'M_FORBIDDEN', error: 'Invalid username or password' } };

@@ -7,10 +7,17 @@ import { MatrixError } from '../../http/matrix-error.ts';
 import { accountDataSince, getAccountData, lockAccountData, putAccountData } from '../storage/account-data.ts';
 import type { Tx } from '../../db/database.ts';
 import { getFilter, insertFilter } from '../storage/filters.ts';
-import { getUser, setProfileField } from '../storage/users.ts';
+import { getUser, searchUsers, setProfileField } from '../storage/users.ts';
 
 export interface Profile {
   displayname?: string;
+  avatar_url?: string;
+}
+
+/** One result of a user-directory search (note: display_name, where a profile says displayname). */
+export interface DirectoryEntry {
+  user_id: string;
+  display_name?: string;
   avatar_url?: string;
 }
 
@@ -35,6 +42,16 @@ export function createUserData({ sql, wakeSync, publish }: UserDataDeps) {
 
   return {
     getProfile: (userId: string) => getProfile(userId),
+
+    /** User-directory entries (spec field names) among `userIds` that match `term`, best first. */
+    async searchProfiles(term: string, userIds: string[], limit: number): Promise<DirectoryEntry[]> {
+      const rows = await searchUsers(sql, term, userIds, limit);
+      return rows.map((r) => ({
+        user_id: r.user_id,
+        ...(r.display_name !== null ? { display_name: r.display_name } : {}),
+        ...(r.avatar_url !== null ? { avatar_url: r.avatar_url } : {}),
+      }));
+    },
 
     /** The rooms component hears of the change (account.profile_changed) and updates member events. */
     async setProfileField(userId: string, field: 'displayname' | 'avatar_url', value: string | null): Promise<void> {

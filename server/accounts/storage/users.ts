@@ -47,3 +47,26 @@ export async function setProfileField(tx: Tx, userId: string, field: 'displaynam
   if (field === 'displayname') await tx`update users set display_name = ${value} where user_id = ${userId}`;
   else await tx`update users set avatar_url = ${value} where user_id = ${userId}`;
 }
+
+export interface DirectoryUserRow {
+  user_id: string;
+  display_name: string | null;
+  avatar_url: string | null;
+}
+
+/**
+ * Active accounts among `userIds` whose user ID or display name contains `term`, case-insensitively:
+ * prefix matches (of the localpart or the display name) first, then users with a display name.
+ */
+export async function searchUsers(tx: Tx, term: string, userIds: string[], limit: number): Promise<DirectoryUserRow[]> {
+  const needle = term.toLowerCase();
+  const pattern = `%${needle.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+  return tx<DirectoryUserRow[]>`
+    select user_id, display_name, avatar_url from users
+    where user_id = any(${userIds}::text[]) and not deactivated
+      and (lower(user_id) like ${pattern} or lower(coalesce(display_name, '')) like ${pattern})
+    order by
+      (starts_with(lower(handle), ${needle}) or starts_with(lower(user_id), ${needle}) or starts_with(lower(coalesce(display_name, '')), ${needle})) desc,
+      (display_name is null), lower(coalesce(display_name, handle)), user_id
+    limit ${limit}`;
+}

@@ -7,6 +7,7 @@ import type { PushAction, PushRule, RuleKind, Ruleset } from '../default-rules.t
 import { getPushRules, lockPushRules, putPushRules } from '../storage/push-rules.ts';
 import {
   changeRule,
+  copyRoomRules,
   deleteRule,
   effectiveRuleset,
   emptyUserRules,
@@ -57,6 +58,23 @@ export function createPushRules({ sql, notifier }: { sql: Sql; notifier: Notifie
 
     setActions: (userId: string, kind: RuleKind, ruleId: string, actions: PushAction[]) =>
       change(userId, (doc) => changeRule(userId, doc, kind, ruleId, { actions })),
+
+    /**
+     * Carries the user's rules about an upgraded room over to its successor. A user without stored
+     * rules (a remote user, or one who never changed any) has nothing to carry.
+     */
+    async copyRoomRules(userId: string, from: string, to: string): Promise<void> {
+      const pos = await transaction(sql, async (tx) => {
+        await lockPushRules(tx, userId);
+        const row = await getPushRules(tx, userId);
+        const next = row ? copyRoomRules(row.rules, from, to) : undefined;
+        if (!next) return undefined;
+        const p = await nextStreamPosition(tx);
+        await putPushRules(tx, userId, next, p);
+        return p;
+      });
+      if (pos !== undefined) notifier.notify({ pos, userIds: [userId] });
+    },
 
     /**
      * The m.push_rules account data content for /sync: always on an initial sync

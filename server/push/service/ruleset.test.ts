@@ -3,6 +3,7 @@ import { MatrixError } from '../../http/matrix-error.ts';
 import type { RuleKind } from '../default-rules.ts';
 import {
   changeRule,
+  copyRoomRules,
   deleteRule,
   effectiveRuleset,
   emptyUserRules,
@@ -149,5 +150,61 @@ describe('normalizeActions', () => {
 
   it.each([[['ring']], [[{ value: 1 }]], [[42]], [[null]]])('rejects %j', (input) => {
     expect(errorOf(() => normalizeActions(input))).toEqual({ status: 400, errcode: 'M_INVALID_PARAM' });
+  });
+});
+
+describe('copyRoomRules (room upgrades)', () => {
+  const OLD = '!old:example.org';
+  const NEW = '!new:example.org';
+  const inOld = [{ kind: 'event_match', key: 'room_id', pattern: OLD }];
+  const base = (): UserPushRules => ({
+    rules: {
+      room: [{ rule_id: OLD, enabled: true, actions: ['dont_notify'] }],
+      override: [
+        {
+          rule_id: 'quiet',
+          enabled: true,
+          actions: ['dont_notify'],
+          conditions: [...inOld, { kind: 'event_match', key: 'type', pattern: 'm.room.message' }],
+        },
+        { rule_id: `named-${OLD}`, enabled: true, actions: ['notify'], conditions: inOld },
+        { rule_id: 'off', enabled: false, actions: ['notify'], conditions: inOld },
+        {
+          rule_id: 'elsewhere',
+          enabled: true,
+          actions: ['notify'],
+          conditions: [{ kind: 'event_match', key: 'room_id', pattern: '!x:y' }],
+        },
+      ],
+      sender: [{ rule_id: '@bob:example.org', enabled: true, actions: ['dont_notify'] }],
+    },
+    defaults: {},
+  });
+
+  it('repeats enabled room and override rules about the old room right after each, with the room swapped', () => {
+    const next = copyRoomRules(base(), OLD, NEW)!;
+    expect(ids(next, 'room')).toEqual([OLD, NEW]);
+    expect(next.rules.override!.map((r) => r.rule_id)).toEqual([
+      'quiet',
+      `quiet-${NEW}`,
+      `named-${OLD}`,
+      `named-${NEW}`,
+      'off',
+      'elsewhere',
+    ]);
+    expect(next.rules.override![1]!.conditions).toEqual([
+      { kind: 'event_match', key: 'room_id', pattern: NEW },
+      { kind: 'event_match', key: 'type', pattern: 'm.room.message' },
+    ]);
+    expect(next.rules.sender).toEqual(base().rules.sender);
+  });
+
+  it('leaves a rule the new room already has, and answers undefined when nothing is left to copy', () => {
+    const once = copyRoomRules(base(), OLD, NEW)!;
+    expect(copyRoomRules(once, OLD, NEW)).toBeUndefined();
+    const own = putRule(base(), 'room', NEW, { actions: ['notify'] }, {});
+    expect(copyRoomRules(own, OLD, NEW)!.rules.room!.find((r) => r.rule_id === NEW)!.actions).toEqual(['notify']);
+    expect(copyRoomRules(emptyUserRules(), OLD, NEW)).toBeUndefined();
+    expect(copyRoomRules(base(), '!other:example.org', NEW)).toBeUndefined();
   });
 });

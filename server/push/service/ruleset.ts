@@ -153,3 +153,32 @@ export function changeRule(
   if (!list.some((r) => r.rule_id === ruleId)) throw notFound();
   return { ...doc, rules: { ...doc.rules, [kind]: list.map((r) => (r.rule_id === ruleId ? { ...r, ...patch } : r)) } };
 }
+
+const namesRoom = (roomId: string) => (c: PushCondition) => c.kind === 'event_match' && c.key === 'room_id' && c.pattern === roomId;
+
+/**
+ * The user's enabled rules about room `from`, repeated for room `to` (its upgrade), as Synapse
+ * carries them over: the room rule named after it, and override/underride rules with a room_id
+ * condition naming it (room ID swapped in the conditions and, where it appears, the rule ID).
+ * A rule `to` already has is left as the user set it. Undefined when there is nothing to copy.
+ */
+export function copyRoomRules(doc: UserPushRules, from: string, to: string): UserPushRules | undefined {
+  let copied = false;
+  const rules = { ...doc.rules };
+  for (const kind of ['override', 'room', 'underride'] as const) {
+    const list = doc.rules[kind] ?? [];
+    const next: UserRule[] = [];
+    for (const r of list) {
+      next.push(r);
+      const aboutRoom = kind === 'room' ? r.rule_id === from : (r.conditions ?? []).some(namesRoom(from));
+      if (!r.enabled || !aboutRoom) continue;
+      const ruleId = kind === 'room' ? to : r.rule_id.includes(from) ? r.rule_id.replaceAll(from, to) : `${r.rule_id}-${to}`;
+      if (list.some((other) => other.rule_id === ruleId)) continue;
+      const conditions = r.conditions?.map((c) => (namesRoom(from)(c) ? { ...c, pattern: to } : c));
+      next.push({ ...r, rule_id: ruleId, ...(conditions ? { conditions } : {}) });
+      copied = true;
+    }
+    if (list.length > 0) rules[kind] = next;
+  }
+  return copied ? { ...doc, rules } : undefined;
+}

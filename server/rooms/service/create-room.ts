@@ -99,7 +99,8 @@ export function createRoomCreator({ sql, config, writer, profileOf }: CreateRoom
     for (const s of req.initial_state ?? []) state(s.type, s.content, s.state_key ?? '');
     if (req.name !== undefined) state('m.room.name', { name: req.name });
     if (req.topic !== undefined) {
-      state('m.room.topic', { topic: req.topic, 'm.topic': [{ body: req.topic, mimetype: 'text/plain' }] });
+      // m.topic is a TopicContentBlock (spec v1.15): the text blocks sit under m.text.
+      state('m.room.topic', { topic: req.topic, 'm.topic': { 'm.text': [{ body: req.topic, mimetype: 'text/plain' }] } });
     }
     for (const u of invites) {
       events.push({

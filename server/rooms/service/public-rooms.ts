@@ -57,10 +57,14 @@ function parseSince(token: string): { dir: 'f' | 'b'; key: DirectoryKey } {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-/** The plain-text topic: the text/plain entry of m.topic, else the `topic` fallback. */
+/**
+ * The plain-text topic: the text/plain entry of m.topic's m.text blocks, else the `topic` fallback.
+ * A bare array under m.topic is the shape of MSC3765's drafts, still sent by older clients.
+ */
 function plainTopic(content: JsonObject | undefined): string | undefined {
   if (!content) return undefined;
-  const blocks = content['m.topic'];
+  const rich = content['m.topic'];
+  const blocks = rich && typeof rich === 'object' && !Array.isArray(rich) ? rich['m.text'] : rich;
   if (Array.isArray(blocks)) {
     for (const b of blocks) {
       if (

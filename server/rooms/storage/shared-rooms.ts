@@ -46,3 +46,25 @@ export async function usersNewlySharingRoomWith(tx: Tx, userId: string, since: n
       and other.state_key <> ${userId} and (mine.stream_pos > ${since} or other.stream_pos > ${since})`;
   return rows.map((r) => r.user_id);
 }
+
+/**
+ * The users a user-directory search by `userId` considers, the spec's minimum: the others joined to
+ * a room with them, and everyone joined to a room with a public join rule or world_readable history
+ * (the searcher too, if they are in one).
+ */
+export async function usersVisibleInDirectory(tx: Tx, userId: string): Promise<string[]> {
+  const rows = await tx<{ user_id: string }[]>`
+    select other.state_key as user_id
+    from current_state mine
+    join current_state other on other.room_id = mine.room_id and other.type = 'm.room.member' and other.membership = 'join'
+    where mine.type = 'm.room.member' and mine.state_key = ${userId} and mine.membership = 'join' and other.state_key <> ${userId}
+    union
+    select m.state_key as user_id
+    from current_state s
+    join events e on e.event_id = s.event_id
+    join current_state m on m.room_id = s.room_id and m.type = 'm.room.member' and m.membership = 'join'
+    where s.state_key = '' and (
+      (s.type = 'm.room.join_rules' and (e.pdu::json) -> 'content' ->> 'join_rule' = 'public') or
+      (s.type = 'm.room.history_visibility' and (e.pdu::json) -> 'content' ->> 'history_visibility' = 'world_readable'))`;
+  return rows.map((r) => r.user_id);
+}

@@ -98,8 +98,10 @@ export function createSync({ sql, notifier, sources: src }: SyncDeps) {
         const events = [...stripped, { type: own.type, state_key: own.state_key ?? '', sender: own.sender, content: own.content }];
         if (m.membership === 'invite') invite[m.room_id] = { invite_state: { events } };
         else knock[m.room_id] = { knock_state: { events } };
-      } else if ((m.membership === 'leave' || m.membership === 'ban') && !forgotten.has(m.room_id)) {
-        if (since ? m.stream_pos <= sincePos : !filter.room?.include_leave) continue;
+      } else if (m.membership === 'leave' || m.membership === 'ban') {
+        // Forgetting hides the room from initial syncs only: a client whose token predates the leave
+        // still needs it once, or the room stays joined on its side.
+        if (since ? m.stream_pos <= sincePos : !filter.room?.include_leave || forgotten.has(m.room_id)) continue;
         const window = { roomId: m.room_id, after: since ? sincePos : 0, upTo: m.stream_pos, fresh: !since || req.fullState };
         const { timeline, state } = await syncRoomTimeline(sql, src, viewer, window, filter, ignored);
         leave[m.room_id] = { timeline, state, account_data: { events: [] } };
