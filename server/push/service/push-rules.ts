@@ -23,15 +23,17 @@ export function createPushRules({ sql, notifier }: { sql: Sql; notifier: Notifie
     return (await getPushRules(tx, userId))?.rules ?? emptyUserRules();
   }
 
-  async function change(userId: string, edit: (doc: UserPushRules) => UserPushRules): Promise<void> {
+  /** Edits the user's rules under their lock; an edit that returns undefined changes nothing (no write, no wake-up). */
+  async function change(userId: string, edit: (doc: UserPushRules) => UserPushRules | undefined): Promise<void> {
     const pos = await transaction(sql, async (tx) => {
       await lockPushRules(tx, userId);
       const next = edit(await load(tx, userId));
+      if (!next) return undefined;
       const p = await nextStreamPosition(tx);
       await putPushRules(tx, userId, next, p);
       return p;
     });
-    notifier.notify({ pos, userIds: [userId] });
+    if (pos !== undefined) notifier.notify({ pos, userIds: [userId] });
   }
 
   return {
@@ -61,20 +63,9 @@ export function createPushRules({ sql, notifier }: { sql: Sql; notifier: Notifie
 
     /**
      * Carries the user's rules about an upgraded room over to its successor. A user without stored
-     * rules (a remote user, or one who never changed any) has nothing to carry.
+     * rules (a remote user, or one who never changed any) has nothing to carry, and nothing is written.
      */
-    async copyRoomRules(userId: string, from: string, to: string): Promise<void> {
-      const pos = await transaction(sql, async (tx) => {
-        await lockPushRules(tx, userId);
-        const row = await getPushRules(tx, userId);
-        const next = row ? copyRoomRules(row.rules, from, to) : undefined;
-        if (!next) return undefined;
-        const p = await nextStreamPosition(tx);
-        await putPushRules(tx, userId, next, p);
-        return p;
-      });
-      if (pos !== undefined) notifier.notify({ pos, userIds: [userId] });
-    },
+    copyRoomRules: (userId: string, from: string, to: string) => change(userId, (doc) => copyRoomRules(doc, from, to)),
 
     /**
      * The m.push_rules account data content for /sync: always on an initial sync
