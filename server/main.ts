@@ -184,7 +184,6 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
       notifier,
       auth: accounts.auth,
       usersSharingRoomWith: rooms.usersSharingRoomWith,
-      usersSharingRoomWithAmong: rooms.usersSharingRoomWithAmong,
       usersNewlySharingRoomWith: rooms.usersNewlySharingRoomWith,
       shareARoom: rooms.shareARoom,
       userExists: async (userId) => (await accounts.userData.getProfile(userId).catch(() => undefined)) !== undefined,

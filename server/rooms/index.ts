@@ -40,13 +40,7 @@ import { roomEventsBetween, roomsWithEventsSince } from './storage/events.ts';
 import { forgottenRooms } from './storage/forgotten.ts';
 import { countUnread, readUpTo, receiptsSince } from './storage/receipts.ts';
 import { membershipsOf } from './storage/rooms.ts';
-import {
-  shareARoom,
-  usersNewlySharingRoomWith,
-  usersSharingRoomWith,
-  usersSharingRoomWithAmong,
-  usersVisibleInDirectory,
-} from './storage/shared-rooms.ts';
+import { shareARoom, usersNewlySharingRoomWith, usersSharingRoomWith, usersVisibleInDirectory } from './storage/shared-rooms.ts';
 
 export interface RoomsDeps {
   sql: Sql;
@@ -155,7 +149,6 @@ export function createRooms({
     reads,
     /** For presence: who shares a joined room with a user (of some candidates, since when), and whether two users do. */
     usersSharingRoomWith,
-    usersSharingRoomWithAmong,
     usersNewlySharingRoomWith,
     shareARoom,
     /** For the user directory: whom a user's search may find. */

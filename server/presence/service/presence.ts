@@ -17,10 +17,8 @@ import {
 export interface PresenceDeps {
   sql: Sql;
   notifier: Notifier;
-  /** Rooms: users joined to a room the user is joined to. */
-  usersSharingRoomWith: (tx: Tx, userId: string) => Promise<string[]>;
-  /** Rooms: which of some candidates are joined to a room the user is joined to. */
-  usersSharingRoomWithAmong: (tx: Tx, userId: string, candidates: readonly string[]) => Promise<string[]>;
+  /** Rooms: users joined to a room the user is joined to (of `among`, when given). */
+  usersSharingRoomWith: (tx: Tx, userId: string, among?: readonly string[]) => Promise<string[]>;
   /** Rooms: users who came to share a joined room with the user after a stream position. */
   usersNewlySharingRoomWith: (tx: Tx, userId: string, since: number) => Promise<string[]>;
   shareARoom: (tx: Tx, a: string, b: string) => Promise<boolean>;
@@ -57,7 +55,6 @@ export function createPresenceService({
   sql,
   notifier,
   usersSharingRoomWith,
-  usersSharingRoomWithAmong,
   usersNewlySharingRoomWith,
   shareARoom,
   userExists,
@@ -75,7 +72,7 @@ export function createPresenceService({
     const window = await presenceChangedBetween(tx, since, upTo, CHANGED_CAP + 1);
     if (window.length <= CHANGED_CAP) {
       const others = [...new Set(window.map((r) => r.user_id).filter((u) => u !== userId))];
-      const sharing = new Set(await usersSharingRoomWithAmong(tx, userId, others));
+      const sharing = new Set(await usersSharingRoomWith(tx, userId, others));
       return window.filter((r) => r.user_id === userId || sharing.has(r.user_id));
     }
     const users = [...new Set([userId, ...(await usersSharingRoomWith(tx, userId))])];

@@ -1,12 +1,17 @@
 import type { Tx } from '../../db/database.ts';
 
-/** Users joined to at least one room the given user is joined to (the user included when joined anywhere). */
-export async function usersSharingRoomWith(tx: Tx, userId: string): Promise<string[]> {
+/**
+ * Users joined to at least one room the given user is joined to (the user included when joined
+ * anywhere); with `among`, only those of these candidates.
+ */
+export async function usersSharingRoomWith(tx: Tx, userId: string, among?: readonly string[]): Promise<string[]> {
+  if (among?.length === 0) return [];
   const rows = await tx<{ user_id: string }[]>`
     select distinct other.state_key as user_id
     from current_state mine
     join current_state other on other.room_id = mine.room_id and other.type = 'm.room.member' and other.membership = 'join'
-    where mine.type = 'm.room.member' and mine.state_key = ${userId} and mine.membership = 'join'`;
+    where mine.type = 'm.room.member' and mine.state_key = ${userId} and mine.membership = 'join'
+      ${among ? tx`and other.state_key in ${tx(among as string[])}` : tx``}`;
   return rows.map((r) => r.user_id);
 }
 
@@ -18,18 +23,6 @@ export async function shareARoom(tx: Tx, a: string, b: string): Promise<boolean>
     where x.type = 'm.room.member' and x.state_key = ${a} and x.membership = 'join'
     limit 1`;
   return rows.length > 0;
-}
-
-/** Which of `candidates` are joined to a room the given user is joined to. */
-export async function usersSharingRoomWithAmong(tx: Tx, userId: string, candidates: readonly string[]): Promise<string[]> {
-  if (candidates.length === 0) return [];
-  const rows = await tx<{ user_id: string }[]>`
-    select distinct other.state_key as user_id
-    from current_state mine
-    join current_state other on other.room_id = mine.room_id and other.type = 'm.room.member' and other.membership = 'join'
-    where mine.type = 'm.room.member' and mine.state_key = ${userId} and mine.membership = 'join'
-      and other.state_key in ${tx(candidates as string[])}`;
-  return rows.map((r) => r.user_id);
 }
 
 /**
