@@ -15,6 +15,11 @@ export interface Bus {
   subscribe(topic: string, handler: (message: unknown) => void): Promise<void>;
   /** After the subscriber reconnected: messages in between may be lost. */
   onReconnect(fn: () => void): void;
+  /**
+   * Whether messages are being heard right now. While not, a cache that others
+   * invalidate through the bus must not be read (an eviction may be passing by).
+   */
+  live(): boolean;
   close(): Promise<void>;
 }
 
@@ -66,6 +71,7 @@ export async function createRedisBus(
     onReconnect(fn) {
       reconnected.push(fn);
     },
+    live: () => subscriber.isReady,
     async close() {
       reconnected.length = 0;
       if (subscriber.isOpen) await subscriber.quit();

@@ -247,4 +247,23 @@ describe('two server processes on one PostgreSQL and one Redis', () => {
       expect(inSync?.content).toEqual({});
     }
   }, 120_000);
+
+  it('a process that cannot hear evictions (its subscription is down) does not serve from its cache', async () => {
+    const roomId = rooms[0]!;
+    const author = via(writers[2]!, a);
+    const reader = via(writers[3]!, b);
+    const eventId = ok(
+      await author.client.put(roomPath(roomId, `/send/m.room.message/${enc(newTxnId('deaf'))}`), { msgtype: 'm.text', body: 'secret' }),
+    ).event_id as string;
+    expect(ok(await reader.client.get(roomPath(roomId, `/event/${enc(eventId)}`))).content).toMatchObject({ body: 'secret' });
+    // The eviction is published to nobody: the reader's subscriber is gone and may not come back yet.
+    await redis.sendCommand(['ACL', 'SETUSER', REDIS_USER, 'off']);
+    try {
+      expect(await killSubscribers()).toBeGreaterThan(0);
+      ok(await author.client.put(roomPath(roomId, `/redact/${enc(eventId)}/${enc(newTxnId('r'))}`), {}));
+      expect(ok(await reader.client.get(roomPath(roomId, `/event/${enc(eventId)}`))).content).toEqual({});
+    } finally {
+      await redis.sendCommand(['ACL', 'SETUSER', REDIS_USER, 'on']);
+    }
+  }, 60_000);
 });

@@ -31,6 +31,20 @@ class Lru<K, V> {
 }
 
 const EVENT_CHANGED = 'event-changed';
+/** How long a redaction waits for Redis to pass its eviction on before the write returns anyway. */
+const PUBLISH_WAIT_MS = 2_000;
+const PUBLISH_RETRIES = 5;
+
+async function publishWithRetry(bus: Bus, eventIds: readonly string[], onError?: (err: unknown) => void): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await bus.publish(EVENT_CHANGED, eventIds);
+    } catch (err) {
+      if (attempt + 1 >= PUBLISH_RETRIES) return onError?.(err);
+      await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+    }
+  }
+}
 
 export interface RoomStateOptions {
   /**
@@ -68,34 +82,55 @@ export function createRoomState(opts: RoomStateOptions = {}) {
   }
 
   const { bus } = opts;
+  // Until the subscription is up (and whenever it is down), an eviction sent by
+  // another process could go unheard: the cache is then neither read nor filled.
+  let subscribed = bus === undefined;
   if (bus) {
     bus.onReconnect(() => evict('all'));
-    void bus
+    bus
       .subscribe(EVENT_CHANGED, (ids) => evict(Array.isArray(ids) ? ids.filter((i) => typeof i === 'string') : 'all'))
-      .catch((err) => {
-        // Without the subscription no eviction from elsewhere would arrive: cache nothing from others' changes.
-        opts.onError?.(err);
-      });
+      .then(() => {
+        evict('all');
+        subscribed = true;
+      })
+      .catch((err) => opts.onError?.(err));
+  }
+  function cacheUsable(): boolean {
+    if (bus === undefined) return true;
+    if (subscribed && bus.live()) return true;
+    evict('all');
+    return false;
   }
 
-  /** After commit: an event changed (was redacted) here; evict it here and everywhere. */
-  function changed(eventIds: readonly string[]): void {
+  /**
+   * After commit: an event changed (was redacted) here. It is evicted here, and
+   * the write does not return until Redis has passed the eviction on to every
+   * other process, so a client told "redacted" never reads the old copy from
+   * another process. Redis being slow must not hold a write for long, though: past
+   * PUBLISH_WAIT_MS the eviction goes on being sent in the background.
+   */
+  async function changed(eventIds: readonly string[]): Promise<void> {
     evict(eventIds);
-    bus?.publish(EVENT_CHANGED, eventIds).catch((err) => opts.onError?.(err));
+    if (!bus) return;
+    const sent = publishWithRetry(bus, eventIds, opts.onError);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([sent, new Promise<void>((resolve) => (timer = setTimeout(resolve, PUBLISH_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 
   async function loadEvents(tx: Tx, ids: readonly string[]): Promise<Map<string, StoredEvent>> {
     const out = new Map<string, StoredEvent>();
+    const usable = cacheUsable();
     const missing: string[] = [];
     for (const id of ids) {
-      const e = events.get(id);
+      const e = usable ? events.get(id) : undefined;
       if (e) out.set(id, e);
       else missing.push(id);
     }
     if (missing.length > 0) {
       const before = generation;
       for (const [id, e] of await getEvents(tx, missing)) {
-        if (generation === before) events.set(id, e);
+        if (usable && generation === before) events.set(id, e);
         out.set(id, e);
       }
     }
@@ -137,11 +172,11 @@ export function createRoomState(opts: RoomStateOptions = {}) {
      * it before commit (`forget`), and it is evicted again now, here and in the
      * other processes, so no read that raced the commit keeps the unredacted copy.
      */
-    remember(e: StoredEvent): void {
-      events.set(e.pdu.event_id, e);
+    async remember(e: StoredEvent): Promise<void> {
+      if (cacheUsable()) events.set(e.pdu.event_id, e);
       if (e.pdu.type !== 'm.room.redaction') return;
       const target = typeof e.pdu.redacts === 'string' ? e.pdu.redacts : e.pdu.content.redacts;
-      if (typeof target === 'string') changed([target]);
+      if (typeof target === 'string') await changed([target]);
     },
     forget: (eventId: string) => evict([eventId]),
   };

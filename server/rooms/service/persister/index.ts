@@ -200,9 +200,12 @@ export function createPersister(deps: PersisterDeps) {
     );
   }
 
-  /** After commit: the events cache learns them, /sync hears of those in the live stream. */
-  function committed(events: StoredEvent[]): void {
-    for (const e of events) roomState.remember(e);
+  /**
+   * After commit: the events cache learns them (a redaction's target is evicted in
+   * every process first), then /sync hears of those in the live stream.
+   */
+  async function committed(events: StoredEvent[]): Promise<void> {
+    await Promise.all(events.map((e) => roomState.remember(e)));
     for (const e of events) if (e.inTimeline && e.streamPos > 0) notifier.notify(changeOf(e));
   }
 
@@ -210,7 +213,7 @@ export function createPersister(deps: PersisterDeps) {
     /** Send one event into an existing room. Idempotent per (sender, device, txn key). */
     async send(ev: NewEvent): Promise<StoredEvent> {
       const written = await withRoomLock(ev.roomId, () => transaction(sql, (tx) => appendLocal(tx, ev)));
-      committed(written);
+      await committed(written);
       return written[0]!;
     },
 
@@ -252,7 +255,7 @@ export function createPersister(deps: PersisterDeps) {
         await alsoInTx?.(tx, roomId);
         return out;
       });
-      committed(events);
+      await committed(events);
       return { roomId, events };
     },
 
@@ -314,7 +317,7 @@ export function createPersister(deps: PersisterDeps) {
           return { events, verdict, fresh: true };
         }),
       );
-      if (result.fresh) committed(result.events);
+      if (result.fresh) await committed(result.events);
       return { event: result.events[0]!, verdict: result.verdict };
     },
   };
