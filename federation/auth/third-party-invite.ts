@@ -4,9 +4,9 @@
  * verification of the identity server signature on `signed`
  * (server-server API, "Verifying the invite").
  */
-import nacl from 'tweetnacl';
 import type { JsonObject, JsonValue, Pdu } from '../events/pdu.ts';
 import { canonicalJson } from '../events/canonical-json.ts';
+import { verifyEd25519, verifyKey } from '../events/ed25519.ts';
 import { ALLOW, type AuthResult, type AuthStateLookup, deny, EventType } from './types.ts';
 
 function asObject(value: JsonValue | undefined): JsonObject | undefined {
@@ -55,13 +55,15 @@ export function signedMatchesAnyKey(signed: JsonObject, publicKeys: readonly str
   } catch {
     return false;
   }
-  const keys = publicKeys.map(decodeBase64).filter((k): k is Uint8Array => k?.length === nacl.sign.publicKeyLength);
+  const keys = publicKeys.flatMap((k) => {
+    const raw = decodeBase64(k);
+    return (raw && verifyKey(raw)) || [];
+  });
   for (const entitySigs of Object.values(sigsByEntity)) {
     for (const [keyId, sig] of Object.entries(asObject(entitySigs) ?? {})) {
       if (!keyId.startsWith('ed25519:') || typeof sig !== 'string') continue;
       const sigBytes = decodeBase64(sig);
-      if (sigBytes?.length !== nacl.sign.signatureLength) continue;
-      if (keys.some((key) => nacl.sign.detached.verify(message, sigBytes, key))) return true;
+      if (sigBytes && keys.some((key) => verifyEd25519(message, sigBytes, key))) return true;
     }
   }
   return false;

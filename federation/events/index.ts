@@ -17,6 +17,7 @@ export {
 } from './signing-key.ts';
 export { parseSigningKeyFile, serialiseSigningKeyFile } from './signing-key-file.ts';
 export { type Signatures, signJson, verifyJsonSignature } from './signing.ts';
+export { type VerifyKey, verifyKey } from './ed25519.ts';
 export { type HashedPdu, type PduDraft, pduWireJson } from './event-json.ts';
 export {
   EventFormatError,

@@ -1,15 +1,12 @@
 /**
  * Ed25519 server signing keys.
  *
- * A key is fully determined by its 32-byte seed; the public key and
- * tweetnacl's 64-byte secret key are derived so callers never recompute them.
+ * A key is fully determined by its 32-byte seed; the public key and the
+ * 64-byte secret key of NaCl's API are derived so callers never recompute them.
  */
-import { createPrivateKey, type KeyObject } from 'node:crypto';
-import nacl from 'tweetnacl';
+import { type KeyObject, randomBytes } from 'node:crypto';
 import { encodeBase64 } from './base64.ts';
-
-// PKCS#8 wrapping of a raw 32-byte ed25519 seed (RFC 8410).
-const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+import { privateKeyFromSeed, rawPublicKey } from './ed25519.ts';
 
 export interface SigningKey {
   /** The signing key identifier: algorithm ":" version, e.g. `ed25519:a_Xy3z`. */
@@ -18,12 +15,11 @@ export interface SigningKey {
   seed: Uint8Array;
   /** 32-byte ed25519 public key. */
   publicKey: Uint8Array;
-  /** tweetnacl's 64-byte secret key (seed followed by public key). */
+  /** NaCl's 64-byte secret key (seed followed by public key). */
   secretKey: Uint8Array;
   /**
    * The same private key as a node:crypto KeyObject. Signing every event is the
-   * send path's hottest step; OpenSSL's ed25519 is ~70x faster than tweetnacl's
-   * pure JavaScript and, ed25519 being deterministic, gives identical signatures.
+   * send path's hottest step (federation/events/ed25519.ts).
    */
   nativeKey: KeyObject;
 }
@@ -57,10 +53,14 @@ export function signingKeyFromSeed(seed: Uint8Array, keyId: string): SigningKey 
   if (seed.length !== SEED_LENGTH) {
     throw new SigningKeyError(`ed25519 seed must be ${SEED_LENGTH} bytes, got ${seed.length}`);
   }
-  const pair = nacl.sign.keyPair.fromSeed(seed);
   // Copy the seed so later mutation of the caller's buffer cannot change our key.
-  const nativeKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
-  return { keyId, seed: Uint8Array.from(seed), publicKey: pair.publicKey, secretKey: pair.secretKey, nativeKey };
+  const own = Uint8Array.from(seed);
+  const nativeKey = privateKeyFromSeed(own);
+  const publicKey = rawPublicKey(nativeKey);
+  const secretKey = new Uint8Array(SEED_LENGTH * 2);
+  secretKey.set(own);
+  secretKey.set(publicKey, SEED_LENGTH);
+  return { keyId, seed: own, publicKey, secretKey, nativeKey };
 }
 
 /**
@@ -69,7 +69,7 @@ export function signingKeyFromSeed(seed: Uint8Array, keyId: string): SigningKey 
  * short in every signature map while remaining unlikely to collide on rotation.
  */
 export function generateSigningKey(): SigningKey {
-  return signingKeyFromSeed(nacl.randomBytes(SEED_LENGTH), `${ED25519}:a_${randomAlphanumerics(4)}`);
+  return signingKeyFromSeed(randomBytes(SEED_LENGTH), `${ED25519}:a_${randomAlphanumerics(4)}`);
 }
 
 export function publicKeyBase64(key: SigningKey): string {
@@ -81,7 +81,7 @@ const ALPHANUMERICS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 function randomAlphanumerics(n: number): string {
   let out = '';
   while (out.length < n) {
-    for (const byte of nacl.randomBytes(n)) {
+    for (const byte of randomBytes(n)) {
       // Rejection sampling: 248 = 4 * 62, so accepted bytes map uniformly.
       if (byte < 248 && out.length < n) out += ALPHANUMERICS.charAt(byte % 62);
     }

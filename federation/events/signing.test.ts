@@ -2,6 +2,7 @@ import nacl from 'tweetnacl';
 import { describe, expect, it } from 'vitest';
 import { canonicalJsonBytes } from './canonical-json.ts';
 import { decodeBase64, encodeBase64 } from './base64.ts';
+import { verifyKey } from './ed25519.ts';
 import { signJson, verifyJsonSignature } from './signing.ts';
 import { SigningKeyError, generateSigningKey, parseEd25519KeyId, publicKeyBase64, signingKeyFromSeed } from './signing-key.ts';
 import { parseSigningKeyFile, serialiseSigningKeyFile } from './signing-key-file.ts';
@@ -113,6 +114,24 @@ describe('verifyJsonSignature', () => {
   ];
   it.each(cases)('%s', (_name, obj, server, keyId, publicKey, ok) => {
     expect(verifyJsonSignature(obj, server, keyId, publicKey)).toBe(ok);
+    // The same verdict with the key parsed once, as a key store holds it.
+    const raw = (() => {
+      try {
+        return decodeBase64(publicKey);
+      } catch {
+        return undefined;
+      }
+    })();
+    const parsed = raw && verifyKey(raw);
+    if (parsed) expect(verifyJsonSignature(obj, server, keyId, parsed)).toBe(ok);
+  });
+
+  it('an all-zero or off-curve public key verifies nothing', () => {
+    for (const raw of [new Uint8Array(32), new Uint8Array(32).fill(0xff)]) {
+      const key = verifyKey(raw);
+      if (key) expect(verifyJsonSignature(good, SERVER, KEY_ID, key)).toBe(false);
+      expect(verifyJsonSignature(good, SERVER, KEY_ID, encodeBase64(raw))).toBe(false);
+    }
   });
 });
 
@@ -193,6 +212,24 @@ describe('signing key file', () => {
 });
 
 describe('native ed25519 signing', () => {
+  it('verifies exactly what tweetnacl verifies: random keys and messages, intact and with one bit flipped', () => {
+    for (let i = 0; i < 50; i++) {
+      const key = generateSigningKey();
+      const signed = signJson({ n: i, text: 'y'.repeat(i * 7) }, 'example.org', key);
+      const sig = decodeBase64(signed.signatures['example.org']![key.keyId]!);
+      const flipped = Uint8Array.from(sig);
+      flipped[i % 64]! ^= 1 << (i % 8);
+      const message = canonicalJsonBytes({ n: i, text: 'y'.repeat(i * 7) });
+      for (const [bytes, obj] of [
+        [sig, signed],
+        [flipped, { ...signed, signatures: { 'example.org': { [key.keyId]: encodeBase64(flipped) } } }],
+      ] as const) {
+        const reference = nacl.sign.detached.verify(message, bytes, key.publicKey);
+        expect(verifyJsonSignature(obj, 'example.org', key.keyId, publicKeyBase64(key))).toBe(reference);
+      }
+    }
+  });
+
   it('gives the same signatures as tweetnacl for random keys and messages', () => {
     for (let i = 0; i < 50; i++) {
       const key = generateSigningKey();

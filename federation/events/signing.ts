@@ -6,9 +6,9 @@
  * data (e.g. `age`) without invalidating ours.
  */
 import { sign as cryptoSign } from 'node:crypto';
-import nacl from 'tweetnacl';
 import { Base64Error, decodeBase64, encodeBase64 } from './base64.ts';
 import { CanonicalJsonError, canonicalJsonBytes } from './canonical-json.ts';
+import { type VerifyKey, verifyEd25519, verifyKey } from './ed25519.ts';
 import { getOwn, isRecord, omitKeys } from './json-object.ts';
 import { ED25519, type SigningKey, SigningKeyError } from './signing-key.ts';
 
@@ -45,25 +45,25 @@ export function signJson<T extends object>(obj: T, serverName: string, key: Sign
  * the wrong length, does not verify, or if the object cannot be encoded as
  * canonical JSON (a compliant server cannot have signed such an object).
  *
- * Looking up which keys to check, and their validity periods, is the caller's job.
+ * Looking up which keys to check, and their validity periods, is the caller's job;
+ * one that verifies many signatures with a key passes it parsed (`VerifyKey`).
  */
-export function verifyJsonSignature(obj: object, serverName: string, keyId: string, publicKeyBase64: string): boolean {
+export function verifyJsonSignature(obj: object, serverName: string, keyId: string, publicKey: string | VerifyKey): boolean {
   if (!keyId.startsWith(`${ED25519}:`)) return false;
   const encodedSignature = getOwn(getOwn(getOwn(obj, 'signatures'), serverName), keyId);
   if (typeof encodedSignature !== 'string') return false;
   let signature: Uint8Array;
-  let publicKey: Uint8Array;
+  let key: VerifyKey | undefined;
   let message: Uint8Array;
   try {
     signature = decodeBase64(encodedSignature);
-    publicKey = decodeBase64(publicKeyBase64);
+    key = typeof publicKey === 'string' ? verifyKey(decodeBase64(publicKey)) : publicKey;
     message = canonicalJsonBytes(omitKeys(obj, UNSIGNED_KEYS));
   } catch (e) {
     if (e instanceof Base64Error || e instanceof CanonicalJsonError) return false;
     throw e;
   }
-  if (signature.length !== nacl.sign.signatureLength || publicKey.length !== nacl.sign.publicKeyLength) return false;
-  return nacl.sign.detached.verify(message, signature, publicKey);
+  return key !== undefined && verifyEd25519(message, signature, key);
 }
 
 function asSignatures(value: unknown): Signatures {
