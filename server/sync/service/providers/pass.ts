@@ -1,0 +1,39 @@
+import type { JsonObject } from '../../../../federation/events/pdu.ts';
+import type { Sql } from '../../../db/database.ts';
+import type { Filter } from '../../../matrix/index.ts';
+import type { StreamPoint } from '../../../notifier/index.ts';
+import type { Viewer } from '../room-sync.ts';
+import type { SyncSources } from '../sources.ts';
+
+/** What every provider reads of one /sync pass: who asks, the window (since, upTo], the filter. */
+export interface SyncPass {
+  sql: Sql;
+  src: SyncSources;
+  viewer: Viewer;
+  since: StreamPoint | undefined;
+  /** `since.pos`, or 0 for an initial sync. */
+  sincePos: number;
+  upTo: StreamPoint;
+  filter: Filter;
+  fullState: boolean;
+}
+
+/**
+ * A stream's contribution to each joined room of the response. `touched` is asked before the
+ * events are built, so a room with nothing new is skipped without rendering anything.
+ */
+export interface RoomStream {
+  touched(roomId: string): boolean;
+  events(roomId: string): JsonObject[];
+}
+
+export function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const i of items) {
+    const k = key(i);
+    const list = m.get(k);
+    if (list) list.push(i);
+    else m.set(k, [i]);
+  }
+  return m;
+}
