@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { expectMatrixError } from '../support/accounts.ts';
-import type { TestUser } from '../support/client.ts';
+import type { Reply, TestUser } from '../support/client.ts';
 import {
   bodiesOf,
   createRoom,
@@ -264,10 +264,70 @@ describe('long-poll', () => {
     expect(woke.rooms.invite[roomId]).toBeDefined();
   });
 
-  it('timeout=0 returns at once even when nothing happened', async () => {
-    const s = await syncSpec(alice);
-    const res = await syncSpec(alice, { since: s.next_batch, timeout: 0 });
-    expect(res.next_batch).toEqual(expect.any(String));
+  // A token at the server's current position takes the fast path (no stream is read):
+  // each stream must still wake it and be served.
+  it('a long-poll from the current position wakes for account data, room account data, receipts, typing and push rules', async () => {
+    const roomId = await createRoom(alice, { preset: 'public_chat' });
+    await joinRoom(bob, roomId);
+    const eventId = await sendText(alice, roomId, 'read me');
+    const changes: Array<[string, () => Promise<Reply>, (b: Record<string, any>) => boolean]> = [
+      [
+        'account data',
+        () => bob.client.put(`${CS}/user/${enc(bob.userId)}/account_data/org.example.fast`, { n: 1 }),
+        (b) => b.account_data.events.some((e: any) => e.type === 'org.example.fast'),
+      ],
+      [
+        'room account data',
+        () => bob.client.put(`${CS}/user/${enc(bob.userId)}/rooms/${enc(roomId)}/account_data/org.example.fastroom`, { n: 1 }),
+        (b) => (b.rooms.join[roomId]?.account_data.events ?? []).some((e: any) => e.type === 'org.example.fastroom'),
+      ],
+      [
+        'receipt',
+        () => alice.client.post(roomPath(roomId, `/receipt/m.read/${enc(eventId)}`), {}),
+        (b) => (b.rooms.join[roomId]?.ephemeral.events ?? []).some((e: any) => e.type === 'm.receipt'),
+      ],
+      [
+        'typing',
+        () => alice.client.put(roomPath(roomId, `/typing/${enc(alice.userId)}`), { typing: true, timeout: 30_000 }),
+        (b) =>
+          (b.rooms.join[roomId]?.ephemeral.events ?? []).some(
+            (e: any) => e.type === 'm.typing' && e.content.user_ids.includes(alice.userId),
+          ),
+      ],
+      [
+        'push rules',
+        () => bob.client.put(`${CS}/pushrules/global/override/org.example.fast`, { actions: ['dont_notify'], conditions: [] }),
+        (b) => b.account_data.events.some((e: any) => e.type === 'm.push_rules'),
+      ],
+    ];
+    let token = (await syncSpec(bob)).next_batch as string;
+    for (const [name, change, seen] of changes) {
+      token = (await syncSpec(bob, { since: token, timeout: 0 })).next_batch;
+      const waiting = syncSpec(bob, { since: token, timeout: 300_000 });
+      ok(await change());
+      let woke = await waiting;
+      for (let i = 0; i < 5 && !seen(woke); i++) woke = await syncSpec(bob, { since: woke.next_batch, timeout: 300_000 });
+      expect(seen(woke), name).toBe(true);
+      token = woke.next_batch;
+    }
+  });
+
+  it('timeout=0 from the current position answers empty with the same token, and the next event still arrives', async () => {
+    const roomId = await createRoom(alice, { preset: 'public_chat' });
+    await joinRoom(bob, roomId);
+    const token = (await syncSpec(bob)).next_batch as string;
+    for (let i = 0; i < 3; i++) {
+      const idle = await syncSpec(bob, { since: token, timeout: 0 });
+      expect(idle.next_batch).toBe(token);
+      expect(idle.rooms).toEqual({ join: {}, invite: {}, leave: {}, knock: {} });
+      expect(idle.account_data.events).toEqual([]);
+      expect(idle.presence.events).toEqual([]);
+    }
+    await sendText(alice, roomId, 'after the quiet');
+    const next = await syncSpec(bob, { since: token, timeout: 0 });
+    expect(bodiesOf(timelineOf(next, roomId))).toEqual(['after the quiet']);
+    expect(next.next_batch).not.toBe(token);
+    expect(next.rooms.join[roomId].unread_notifications.notification_count).toBe(1);
   });
 });
 

@@ -2,7 +2,7 @@ import type { Sql } from '../../db/database.ts';
 import type { Filter } from '../../matrix/index.ts';
 import type { Notifier, StreamPoint } from '../../notifier/index.ts';
 import { accountDataProvider } from './providers/account-data.ts';
-import { roomSet } from './providers/memberships.ts';
+import { roomSet, type Membership } from './providers/memberships.ts';
 import type { SyncPass } from './providers/pass.ts';
 import { presenceProvider } from './providers/presence.ts';
 import { pushRulesProvider } from './providers/push-rules.ts';
@@ -53,19 +53,24 @@ export function createSync({ sql, notifier, sources: src }: SyncDeps) {
       0;
     return {
       empty,
-      joinedRooms: new Set(rooms.all.filter((m) => m.membership === 'join' || m.membership === 'invite').map((m) => m.room_id)),
+      joinedRooms: roomsToWaitOn(rooms.all),
       body: {
-        next_batch: formatSyncToken(upTo),
+        ...emptyBody(upTo),
         rooms: { join, invite, leave, knock },
         account_data: { events: globalData },
         presence: { events: presence },
-        to_device: { events: [] },
-        device_lists: { changed: [], left: [] },
-        device_one_time_keys_count: {},
-        'org.matrix.msc2732.device_unused_fallback_key_types': [],
-        device_unused_fallback_key_types: [],
       },
     };
+  }
+
+  /**
+   * The pass for a token already at upTo: every stream would read (since, upTo], which is empty,
+   * and typing has not moved past the token's serial, so nothing is read but the rooms to wait
+   * on, and those only when the request will wait.
+   */
+  async function nothingNew(viewer: Viewer, req: SyncRequest, upTo: StreamPoint) {
+    const joinedRooms = req.timeoutMs > 0 ? roomsToWaitOn(await src.memberships(sql, viewer.userId)) : new Set<string>();
+    return { empty: true, joinedRooms, body: emptyBody(upTo) };
   }
 
   return {
@@ -79,7 +84,7 @@ export function createSync({ sql, notifier, sources: src }: SyncDeps) {
       // Read-your-writes: a write that returned before this request is in its window.
       await notifier.settled();
       let upTo = upToNow();
-      let result = await once(viewer, req, upTo);
+      let result = atToken(req, upTo) ? await nothingNew(viewer, req, upTo) : await once(viewer, req, upTo);
       if (!result.empty || !req.since || req.timeoutMs <= 0 || req.fullState) return result.body;
       const deadline = Date.now() + req.timeoutMs;
       // Wake on anything concerning the user; a wake-up can find nothing visible, so loop until the deadline.
@@ -90,5 +95,29 @@ export function createSync({ sql, notifier, sources: src }: SyncDeps) {
       }
       return result.body;
     },
+  };
+}
+
+/** A waiting /sync wakes for events in the rooms the user is joined or invited to. */
+function roomsToWaitOn(memberships: readonly Membership[]): Set<string> {
+  return new Set(memberships.filter((m) => m.membership === 'join' || m.membership === 'invite').map((m) => m.room_id));
+}
+
+/** An incremental token at the current position (both stream and typing serial), outside full_state. */
+function atToken(req: SyncRequest, upTo: StreamPoint): boolean {
+  return !!req.since && !req.fullState && req.since.pos === upTo.pos && req.since.typing === upTo.typing;
+}
+
+function emptyBody(upTo: StreamPoint) {
+  return {
+    next_batch: formatSyncToken(upTo),
+    rooms: { join: {}, invite: {}, leave: {}, knock: {} },
+    account_data: { events: [] as unknown[] },
+    presence: { events: [] as unknown[] },
+    to_device: { events: [] },
+    device_lists: { changed: [], left: [] },
+    device_one_time_keys_count: {},
+    'org.matrix.msc2732.device_unused_fallback_key_types': [],
+    device_unused_fallback_key_types: [],
   };
 }
