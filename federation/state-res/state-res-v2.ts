@@ -26,10 +26,11 @@ export function fullConflictedSet(
   conflicted: ReadonlySet<string>,
   fetchEvent: FetchEvent,
   version: RoomVersion,
-  options: Pick<ResolveStateOptions, 'authChainOf'> = {},
+  options: Pick<ResolveStateOptions, 'authChainOf' | 'authDifference'> = {},
 ): Set<string> {
-  const chains = stateSets.map((set) => fullAuthChain(set.values(), fetchEvent, options.authChainOf));
-  const full = new Set<string>([...conflicted, ...authDifference(chains)]);
+  const difference =
+    options.authDifference ?? authDifference(stateSets.map((set) => fullAuthChain(set.values(), fetchEvent, options.authChainOf)));
+  const full = new Set<string>([...conflicted, ...difference]);
   if (version.stateResV21) for (const id of conflictedStateSubgraph(conflicted, fetchEvent)) full.add(id);
   const missing = [...full].filter((id) => !fetchEvent(id));
   if (missing.length > 0) throw new MissingEventsError(missing, 'events for state resolution');

@@ -37,6 +37,11 @@ export interface ResolveStateOptions {
    * `auth_events` through `fetchEvent`.
    */
   authChainOf?: AuthChainOf;
+  /**
+   * The auth difference of the state sets, precomputed (e.g. by the database's
+   * auth-chain index), so the state sets' whole auth chains need not be fetched.
+   */
+  authDifference?: ReadonlySet<string>;
   /** Override for the sender power level used by the power ordering. */
   senderPowerLevel?: SenderPowerLevel;
   /**

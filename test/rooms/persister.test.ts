@@ -3,6 +3,8 @@ import { generateSigningKey, hashAndSignEvent, type PduDraft } from '../../feder
 import { stateKey } from '../../federation/events/pdu.ts';
 import type { JsonObject, Pdu } from '../../federation/events/pdu.ts';
 import { roomVersion } from '../../federation/room-versions.ts';
+import { checkEventAuth } from '../../federation/auth/index.ts';
+import { resolveState } from '../../federation/state-res/index.ts';
 import { createRoom, messages, ok, roomPath, sendText, setState, syncOk } from '../support/rooms.ts';
 import { withHomeserver } from '../support/with-homeserver.ts';
 
@@ -124,6 +126,102 @@ describe('persister: state before an event with several prev events', () => {
     const [stored] = await hs.hs.db.sql<{ pdu: string }[]>`select pdu from events where event_id = ${next}`;
     expect((JSON.parse(stored!.pdu) as Pdu).prev_events.sort()).toEqual([t1.event_id, t2.event_id].sort());
     expect(await extremities(room.roomId)).toEqual([next]);
+  });
+  it('branches with conflicting power events over a room of many members resolve as the resolver does with every event in hand', async () => {
+    const room = await roomWithBob();
+    const members = Array.from({ length: 30 }, (_, i) => `@m${i}:${REMOTE}`);
+    let head = (await extremities(room.roomId))[0]!;
+    for (const m of members) {
+      const join = await remoteEvent(room, {
+        sender: m,
+        type: 'm.room.member',
+        stateKey: m,
+        content: { membership: 'join' },
+        prev: [head],
+        auth: authOf(room, ['m.room.join_rules', '']),
+      });
+      expect((await hs.hs.events.persistRemote({ pdu: join })).verdict.outcome).toBe('accepted');
+      head = join.event_id;
+    }
+    const base = await roomState(room.roomId);
+    const pl = ok(await alice.client.get(roomPath(room.roomId, '/state/m.room.power_levels/')));
+    const bobAuth = authOf(base, ['m.room.member', BOB]);
+
+    const accepted = async (...args: Parameters<typeof remoteEvent>): Promise<Pdu> => {
+      const pdu = await remoteEvent(...args);
+      expect((await hs.hs.events.persistRemote({ pdu })).verdict.outcome).toBe('accepted');
+      return pdu;
+    };
+    // Branch A: bob makes m1 a moderator, who then kicks m2; m3 leaves.
+    const promote = await accepted(base, {
+      type: 'm.room.power_levels',
+      stateKey: '',
+      content: { ...pl, users: { ...(pl.users as object), [members[1]!]: 50 } },
+      prev: [head],
+      auth: bobAuth,
+    });
+    const kick = await accepted(base, {
+      sender: members[1]!,
+      type: 'm.room.member',
+      stateKey: members[2]!,
+      content: { membership: 'leave' },
+      prev: [promote.event_id],
+      auth: [
+        base.state.get(stateKey('m.room.create', ''))!,
+        promote.event_id,
+        base.state.get(stateKey('m.room.member', members[1]!))!,
+        base.state.get(stateKey('m.room.member', members[2]!))!,
+      ],
+    });
+    const leave = await accepted(base, {
+      sender: members[3]!,
+      type: 'm.room.member',
+      stateKey: members[3]!,
+      content: { membership: 'leave' },
+      prev: [kick.event_id],
+      auth: authOf(base, ['m.room.member', members[3]!]),
+    });
+    // Branch B, from the same point: bob bans m1 and renames the room; m4 changes its displayname.
+    const ban = await accepted(base, {
+      type: 'm.room.member',
+      stateKey: members[1]!,
+      content: { membership: 'ban' },
+      prev: [head],
+      auth: authOf(base, ['m.room.member', BOB], ['m.room.member', members[1]!]),
+    });
+    const name = await accepted(base, {
+      type: 'm.room.name',
+      stateKey: '',
+      content: { name: 'B' },
+      prev: [ban.event_id],
+      auth: bobAuth,
+    });
+    const rename = await accepted(base, {
+      sender: members[4]!,
+      type: 'm.room.member',
+      stateKey: members[4]!,
+      content: { membership: 'join', displayname: 'four' },
+      prev: [name.event_id],
+      auth: authOf(base, ['m.room.member', members[4]!], ['m.room.join_rules', '']),
+    });
+    expect(await extremities(room.roomId)).toEqual([leave.event_id, rename.event_id].sort());
+
+    // The reference: the pure resolver over the two branches' states, with every event of the room loaded.
+    const all = await hs.hs.db.sql<{ event_id: string; pdu: string }[]>`select event_id, pdu from events where room_id = ${room.roomId}`;
+    const byId = new Map(all.map((r) => [r.event_id, { ...(JSON.parse(r.pdu) as Pdu), event_id: r.event_id }]));
+    const after = (events: Pdu[]) => {
+      const state = new Map(base.state);
+      for (const e of events) state.set(stateKey(e.type, e.state_key!), e.event_id);
+      return state;
+    };
+    const expected = resolveState([after([promote, kick, leave]), after([ban, name, rename])], (id) => byId.get(id), V11, checkEventAuth);
+    const served = await roomState(room.roomId);
+    expect(new Map([...served.state].sort())).toEqual(new Map([...expected].sort()));
+    // And what that means: the ban stands over the promotion of the banned user's kick.
+    expect(served.state.get(stateKey('m.room.member', members[1]!))).toBe(ban.event_id);
+    expect(served.state.get(stateKey('m.room.member', members[3]!))).toBe(leave.event_id);
+    expect(served.state.get(stateKey('m.room.member', members[4]!))).toBe(rename.event_id);
+    expect(served.state.get(stateKey('m.room.name', ''))).toBe(name.event_id);
   });
 });
 
