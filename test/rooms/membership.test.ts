@@ -289,6 +289,8 @@ describe('member lists', () => {
     // As of a token taken before carol arrived.
     const past = ok(await alice.client.get(roomPath(roomId, `/members?at=${enc(tokenBeforeCarol)}`)));
     expect(keys(past)).toEqual([alice.userId, bob.userId].sort());
+    // As of a point before the room's first event: nobody, not today's members.
+    expect(ok(await alice.client.get(roomPath(roomId, `/members?at=s0`))).chunk).toEqual([]);
 
     expectMatrixError(await alice.client.get(roomPath(roomId, '/members?membership=joined')), 400, 'M_INVALID_PARAM');
     expectMatrixError(await alice.client.get(roomPath(roomId, '/members?not_membership=x')), 400, 'M_INVALID_PARAM');

@@ -198,7 +198,8 @@ export function createRoomReads({ sql, roomState, visibility, serializer, viewRo
           token.kind === 'stream'
             ? await roomEventsBetween(sql, roomId, { upTo: Math.min(token.pos, view.upTo), backwards: true, limit: 1 })
             : await roomEventsTopological(sql, roomId, { from: token.point, backwards: true, limit: 1, maxStream: view.upTo });
-        if (head) group = head.stateGroup;
+        // A point before the room's first event: nobody was a member yet.
+        group = head ? head.stateGroup : null;
       }
       const state = await roomState.loadState(sql, group);
       const members = state.events().filter((e) => e.type === 'm.room.member');
