@@ -176,6 +176,9 @@ describe('filters', () => {
     expect(Object.keys(only1.rooms.join)).toEqual([r1]);
     expect(timelineOf(only1, r1)).toHaveLength(2);
     expect(only1.rooms.join[r1].timeline.limited).toBe(true);
+    // Used (and kept) for alice, her filter id still means nothing for bob.
+    expectMatrixError(await sync(bob, { filter: up.body.filter_id }), 400, 'M_INVALID_PARAM');
+    expect(Object.keys((await syncSpec(alice, { filter: up.body.filter_id })).rooms.join)).toEqual([r1]);
 
     const not1 = await syncSpec(alice, { filter: { room: { not_rooms: [r1] } } });
     expect(Object.keys(not1.rooms.join)).toContain(r2);

@@ -1,34 +1,10 @@
 import type { Pdu, StateMap } from '../../../federation/events/pdu.ts';
 import { stateKey } from '../../../federation/events/pdu.ts';
 import type { Tx } from '../../db/database.ts';
+import { Lru } from '../../cache/index.ts';
 import type { Bus } from '../../redis/bus.ts';
 import { getEvents, type StoredEvent } from '../storage/events.ts';
 import { loadStateGroup } from '../storage/state.ts';
-
-/** A bounded map that forgets the least recently used entry. */
-class Lru<K, V> {
-  private readonly map = new Map<K, V>();
-  constructor(private readonly max: number) {}
-  get(k: K): V | undefined {
-    const v = this.map.get(k);
-    if (v !== undefined) {
-      this.map.delete(k);
-      this.map.set(k, v);
-    }
-    return v;
-  }
-  set(k: K, v: V): void {
-    this.map.delete(k);
-    this.map.set(k, v);
-    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as K);
-  }
-  delete(k: K): void {
-    this.map.delete(k);
-  }
-  clear(): void {
-    this.map.clear();
-  }
-}
 
 const EVENT_CHANGED = 'event-changed';
 /** How long a redaction waits for Redis to pass its eviction on before the write returns anyway. */
