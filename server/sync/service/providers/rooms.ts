@@ -3,7 +3,11 @@ import { matchesFilter } from '../../../matrix/index.ts';
 import { roomSummary, syncRoomTimeline } from '../room-sync.ts';
 import { STRIPPED_STATE_TYPES, strippedStateEvent } from '../stripped-state.ts';
 import type { Membership, RoomSet } from './memberships.ts';
+import { inParallel } from './in-parallel.ts';
 import type { RoomStream, SyncPass } from './pass.ts';
+
+/** Joined rooms read at once by one /sync: enough to overlap round trips, few enough to leave the pool to others. */
+const ROOMS_IN_PARALLEL = 4;
 
 export interface RoomSections {
   join: Record<string, unknown>;
@@ -24,12 +28,16 @@ export async function roomsProvider(pass: SyncPass, rooms: RoomSet, extras: Room
   const withEvents = since ? new Set(await src.roomsWithEventsSince(sql, rooms.joinedIds, sincePos, upTo.pos)) : new Set(rooms.joinedIds);
   const readPos = await src.readUpTo(sql, rooms.joinedIds, pass.viewer.userId);
   const out: RoomSections = { join: {}, invite: {}, leave: {}, knock: {} };
+  const joined = rooms.wanted.filter((m) => m.membership === 'join');
+  const sections = await inParallel(joined, ROOMS_IN_PARALLEL, (m) =>
+    joinedRoom(pass, rooms, extras, m, !since || m.stream_pos > sincePos, withEvents.has(m.room_id), readPos),
+  );
+  joined.forEach((m, i) => {
+    if (sections[i]) out.join[m.room_id] = sections[i];
+  });
   for (const m of rooms.wanted) {
     const newMembership = !since || m.stream_pos > sincePos;
-    if (m.membership === 'join') {
-      const section = await joinedRoom(pass, rooms, extras, m, newMembership, withEvents.has(m.room_id), readPos);
-      if (section) out.join[m.room_id] = section;
-    } else if ((m.membership === 'invite' || m.membership === 'knock') && newMembership) {
+    if ((m.membership === 'invite' || m.membership === 'knock') && newMembership) {
       const events = await strippedRoom(pass, rooms, m);
       if (!events) continue;
       if (m.membership === 'invite') out.invite[m.room_id] = { invite_state: { events } };
