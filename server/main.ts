@@ -139,7 +139,10 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
     const notifierOptions = { watermark: () => streamWatermark(db.sql), onError };
     let notifier: Notifier;
     if (redis && bus) {
-      const bridge = await bridgeNotifierOverRedis((publish) => createNotifier(start, { ...notifierOptions, publish }), bus);
+      const bridge = await bridgeNotifierOverRedis(
+        (publish) => createNotifier(start, { ...notifierOptions, publish, othersWrite: true }),
+        bus,
+      );
       notifier = bridge.notifier;
       await lifecycle.start({ name: 'notifier', stop: () => bridge.close() });
     } else {

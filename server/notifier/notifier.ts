@@ -35,8 +35,9 @@ export interface Notifier {
   /**
    * Resolves once every change announced here so far is in `current()`, as far as
    * W allows. A change announced after a position nobody announces (an outbox id,
-   * a rolled-back one) waits for a read of W; a /sync that starts after a write
-   * returned awaits this first, so it sees that write.
+   * a rolled-back one) waits for a read of W, and so does every call when other
+   * processes write (`othersWrite`); a /sync that starts after a write returned
+   * awaits this first, so it sees that write.
    */
   settled(): Promise<void>;
   /** A change committed by this process: wake local waiters and tell the other processes. */
@@ -74,6 +75,13 @@ export interface NotifierOptions {
    * is taken as persisted (one writer, in order: tests of the wake-up logic only).
    */
   watermark?: () => Promise<number>;
+  /**
+   * Other processes write to the stream too. Their changes are announced here
+   * asynchronously (and not at all while the channel is down), so `settled()`
+   * reads W every time: a /sync on this process then sees a write another process
+   * returned before it started.
+   */
+  othersWrite?: boolean;
   /** How often W is read again while a change is held or a position went unannounced (ms). */
   recheckMs?: number;
   /**
@@ -218,7 +226,7 @@ export function createNotifier(start: StreamPoint, opts: NotifierOptions = {}): 
 
   return {
     current: () => ({ ...current }),
-    settled: () => (held.length > 0 ? readWatermark() : Promise.resolve()),
+    settled: () => (opts.othersWrite || held.length > 0 ? readWatermark() : Promise.resolve()),
     waiting: () => pending.size,
     deliver,
     refresh: readWatermark,

@@ -248,7 +248,7 @@ describe('two server processes on one PostgreSQL and one Redis', () => {
     }
   }, 120_000);
 
-  it('a process that cannot hear evictions (its subscription is down) does not serve from its cache', async () => {
+  it('a process that cannot hear the others (its subscription is down) serves neither its cache nor a stale /sync', async () => {
     const roomId = rooms[0]!;
     const author = via(writers[2]!, a);
     const reader = via(writers[3]!, b);
@@ -262,6 +262,14 @@ describe('two server processes on one PostgreSQL and one Redis', () => {
       expect(await killSubscribers()).toBeGreaterThan(0);
       ok(await author.client.put(roomPath(roomId, `/redact/${enc(eventId)}/${enc(newTxnId('r'))}`), {}));
       expect(ok(await reader.client.get(roomPath(roomId, `/event/${enc(eventId)}`))).content).toEqual({});
+      // Nor does its /sync stop at what it last heard: it reads the stream's position from the database.
+      const later = ok(
+        await author.client.put(roomPath(roomId, `/send/m.room.message/${enc(newTxnId('deaf'))}`), { msgtype: 'm.text', body: 'later' }),
+      ).event_id as string;
+      const sync = await syncOk(reader, { set_presence: 'offline', filter: { room: { rooms: [roomId], timeline: { limit: 10 } } } });
+      const timeline = (sync.rooms?.join?.[roomId]?.timeline?.events ?? []) as Array<Record<string, any>>;
+      expect(timeline.find((e) => e.event_id === eventId)?.content).toEqual({});
+      expect(timeline.map((e) => e.event_id)).toContain(later);
     } finally {
       await redis.sendCommand(['ACL', 'SETUSER', REDIS_USER, 'on']);
     }
