@@ -201,7 +201,17 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
     });
     const sources = { ...rooms.syncSources, pushRulesSince: push.pushRulesSince, presenceSince: presence.presenceSince };
     const shutdown = new AbortController();
-    const sync = createSyncComponent({ sql: db.sql, notifier, sources, accounts, shutdown: shutdown.signal, syncing: presence.syncing });
+    const sync = createSyncComponent({
+      sql: db.sql,
+      notifier,
+      sources,
+      accounts,
+      shutdown: shutdown.signal,
+      syncing: presence.syncing,
+      // PGlite is one session: its queries queue anyway, and interleaving rooms only adds overhead
+      // (100 rooms: 488 ms one at a time, 564 ms four at a time). PostgreSQL: 510 -> 269 ms.
+      roomsInParallel: db.engine === 'pglite' ? 1 : Math.min(4, config.database.max_connections),
+    });
     // Every consumer has subscribed. Stopped right after HTTP: its handlers finish while the pools are open.
     await lifecycle.start({ name: 'domain-events', start: () => domainEvents.start(), stop: () => domainEvents.stop() });
 

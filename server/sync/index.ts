@@ -20,10 +20,12 @@ export interface SyncComponentDeps {
   shutdown: AbortSignal;
   /** Presence's hook for /sync's set_presence. */
   syncing?: SyncRouteDeps['syncing'];
+  /** Joined rooms one /sync reads at once (1 where the database is a single session). */
+  roomsInParallel: number;
 }
 
-export function createSyncComponent({ sql, notifier, sources, accounts, shutdown, syncing }: SyncComponentDeps) {
-  const sync = createSync({ sql, notifier, sources });
+export function createSyncComponent({ sql, notifier, sources, accounts, shutdown, syncing, roomsInParallel }: SyncComponentDeps) {
+  const sync = createSync({ sql, notifier, sources, roomsInParallel });
   const auth: MiddlewareHandler<AppEnv> = accounts.auth;
   return {
     mount(app: Hono<AppEnv>): void {

@@ -25,14 +25,25 @@ export interface SyncDeps {
   sql: Sql;
   notifier: Notifier;
   sources: SyncSources;
+  roomsInParallel: number;
 }
 
 /** /sync v2: one pass computes everything after `since`; an empty pass waits for the notifier. */
-export function createSync({ sql, notifier, sources: src }: SyncDeps) {
+export function createSync({ sql, notifier, sources: src, roomsInParallel }: SyncDeps) {
   /** One pass: each stream's provider reads (since, upTo] and fills its section of the response. */
   async function once(viewer: Viewer, req: SyncRequest, upTo: StreamPoint) {
     const since = req.since;
-    const pass: SyncPass = { sql, src, viewer, since, sincePos: since?.pos ?? 0, upTo, filter: req.filter, fullState: req.fullState };
+    const pass: SyncPass = {
+      sql,
+      src,
+      viewer,
+      since,
+      sincePos: since?.pos ?? 0,
+      upTo,
+      filter: req.filter,
+      fullState: req.fullState,
+      roomsInParallel,
+    };
     const rooms = await roomSet(pass);
     const receipts = await receiptsProvider(pass, rooms.joinedIds);
     const accountData = await accountDataProvider(pass);

@@ -16,6 +16,8 @@ export interface SyncPass {
   upTo: StreamPoint;
   filter: Filter;
   fullState: boolean;
+  /** How many joined rooms are read at once. */
+  roomsInParallel: number;
 }
 
 /**

@@ -6,9 +6,6 @@ import type { Membership, RoomSet } from './memberships.ts';
 import { inParallel } from './in-parallel.ts';
 import type { RoomStream, SyncPass } from './pass.ts';
 
-/** Joined rooms read at once by one /sync: enough to overlap round trips, few enough to leave the pool to others. */
-const ROOMS_IN_PARALLEL = 4;
-
 export interface RoomSections {
   join: Record<string, unknown>;
   invite: Record<string, unknown>;
@@ -29,7 +26,7 @@ export async function roomsProvider(pass: SyncPass, rooms: RoomSet, extras: Room
   const readPos = await src.readUpTo(sql, rooms.joinedIds, pass.viewer.userId);
   const out: RoomSections = { join: {}, invite: {}, leave: {}, knock: {} };
   const joined = rooms.wanted.filter((m) => m.membership === 'join');
-  const sections = await inParallel(joined, ROOMS_IN_PARALLEL, (m) =>
+  const sections = await inParallel(joined, pass.roomsInParallel, (m) =>
     joinedRoom(pass, rooms, extras, m, !since || m.stream_pos > sincePos, withEvents.has(m.room_id), readPos),
   );
   joined.forEach((m, i) => {
