@@ -34,11 +34,11 @@ export function syncRoutes(app: Hono<AppEnv>, { auth, sync, getFilter, shutdown,
     if (raw === undefined || raw === '') return {};
     // Inline JSON means the same whoever sends it; a filter id is the user's own.
     const inline = raw.trimStart().startsWith('{');
-    if (inline && raw.length > MAX_CACHED_INLINE_LENGTH) return resolveFilter(raw, userId, getFilter);
+    if (inline && raw.length > MAX_CACHED_INLINE_LENGTH) return resolveFilter(raw, inline, userId, getFilter);
     const key = inline ? raw : `${userId}\n${raw}`;
     let filter = filters.get(key);
     if (!filter) {
-      filter = await resolveFilter(raw, userId, getFilter);
+      filter = await resolveFilter(raw, inline, userId, getFilter);
       filters.set(key, filter);
     }
     return filter;
@@ -65,10 +65,10 @@ export function syncRoutes(app: Hono<AppEnv>, { auth, sync, getFilter, shutdown,
   });
 }
 
-async function resolveFilter(raw: string | undefined, userId: string, getFilter: SyncRouteDeps['getFilter']): Promise<Filter> {
-  if (raw === undefined || raw === '') return {};
+/** The filter a /sync names: inline JSON, or the id of one the user uploaded. */
+async function resolveFilter(raw: string, inline: boolean, userId: string, getFilter: SyncRouteDeps['getFilter']): Promise<Filter> {
   let value: unknown;
-  if (raw.trimStart().startsWith('{')) {
+  if (inline) {
     try {
       value = JSON.parse(raw);
     } catch {
