@@ -31,6 +31,7 @@ import {
   type Notifier,
 } from './notifier/index.ts';
 import { createRedisBus, type Bus } from './redis/bus.ts';
+import { disconnectRedis } from './redis/disconnect.ts';
 import { createMemoryRateLimiter, type RateLimiter } from './http/rate-limiter.ts';
 import { createRedisRateLimiter } from './http/redis-rate-limiter.ts';
 import { loadOrCreateSigningKey } from './keys/index.ts';
@@ -115,7 +116,7 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
       redis = createClient({ url: config.redis.url, name: `commcomms-${process.pid}` });
       redis.on('error', (err) => log.error({ err }, 'redis error'));
       const client = redis;
-      await lifecycle.start({ name: 'redis', start: () => client.connect().then(() => {}), stop: () => client.quit() });
+      await lifecycle.start({ name: 'redis', start: () => client.connect().then(() => {}), stop: () => disconnectRedis(client) });
       const theBus = await createRedisBus(redis, await deploymentId(db.sql), (err) => log.error({ err }, 'redis subscriber error'));
       bus = theBus;
       await lifecycle.start({ name: 'redis-bus', stop: () => theBus.close() });

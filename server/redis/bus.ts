@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisClientType } from 'redis';
+import { disconnectRedis } from './disconnect.ts';
 
 /**
  * Redis pub/sub between the server processes of one deployment: wake-ups and
@@ -74,7 +75,7 @@ export async function createRedisBus(
     live: () => subscriber.isReady,
     async close() {
       reconnected.length = 0;
-      if (subscriber.isOpen) await subscriber.quit();
+      await disconnectRedis(subscriber);
     },
   };
 }
