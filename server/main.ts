@@ -174,6 +174,7 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
       subscribe: domainEvents.subscribe,
       publish: domainEvents.publish,
       ...(bus ? { bus } : {}),
+      registry: metrics.registry,
       onError,
     });
     const push = createPush({

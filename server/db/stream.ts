@@ -23,6 +23,12 @@ export async function nextStreamPosition(tx: Tx): Promise<number> {
   return row!.pos;
 }
 
+/** `n` positions at once (ascending), for a transaction that commits several changes in order. */
+export async function nextStreamPositions(tx: Tx, n: number): Promise<number[]> {
+  const rows = await tx<{ pos: number }[]>`select take_stream_position()::bigint as pos from generate_series(1, ${n})`;
+  return rows.map((r) => Number(r.pos)).sort((a, b) => a - b);
+}
+
 /** The watermark W: the newest position at and below which nothing is still in flight. */
 export async function streamWatermark(sql: Tx): Promise<number> {
   const [row] = await sql<{ pos: number }[]>`select stream_watermark()::bigint as pos`;

@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import type { Hono } from 'hono';
 import type { SigningKey } from '../../federation/events/index.ts';
 import type { Accounts } from '../accounts/index.ts';
@@ -55,6 +56,8 @@ export interface RoomsDeps {
   publish: PublishDomainEvent;
   /** Several processes: evictions of the event cache reach every process. */
   bus?: Bus;
+  /** The homeserver's /metrics. */
+  registry?: Registry;
   onError?: (err: unknown) => void;
 }
 
@@ -70,6 +73,7 @@ export function createRooms({
   subscribe,
   publish,
   bus,
+  registry,
   onError,
 }: RoomsDeps) {
   const roomState = createRoomState({ ...(bus ? { bus } : {}), ...(onError ? { onError } : {}) });
@@ -83,6 +87,7 @@ export function createRooms({
     notifier,
     withRoomLock: createRoomLocks(),
     publish,
+    ...(registry ? { registry } : {}),
   });
   const profileOf = (userId: string) => accounts.userData.getProfile(userId).catch(() => ({}));
   const currentProfile = (userId: string) =>

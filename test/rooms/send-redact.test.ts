@@ -93,6 +93,42 @@ describe('PUT /rooms/{roomId}/send/{eventType}/{txnId}', () => {
     expect(await eventRows(roomId)).toBe(before + 1);
   });
 
+  it('concurrent sends to one room are written together, and one refused fails alone', async () => {
+    const batches = async () => {
+      const text = await (await fetch(`${hs.url}/metrics`)).text();
+      const figure = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+      return { count: figure('commcomms_send_batch_events_count'), sum: figure('commcomms_send_batch_events_sum') };
+    };
+    const before = await eventRows(roomId);
+    const metricsBefore = await batches();
+    const dupTxn = newTxnId('burst-dup');
+    const send = (u: TestUser, txn: string, body: string) =>
+      u.client.put(roomPath(roomId, `/send/m.room.message/${txn}`), { msgtype: 'm.text', body });
+    const replies = await Promise.all([
+      ...Array.from({ length: 10 }, (_, i) => send(alice, i === 0 ? dupTxn : newTxnId('burst'), `alice ${i}`)),
+      send(eve, newTxnId('burst'), 'not a member'),
+      ...Array.from({ length: 10 }, (_, i) => send(bob, newTxnId('burst'), `bob ${i}`)),
+      send(alice, dupTxn, 'alice 0'),
+      send(eve, newTxnId('burst'), 'still not a member'),
+      send(alice, dupTxn, 'alice 0'),
+    ]);
+    const [aliceReplies, eveFirst, bobReplies, dupReplies] = [replies.slice(0, 10), replies[10]!, replies.slice(11, 21), replies.slice(21)];
+    expectMatrixError(eveFirst, 403, 'M_FORBIDDEN');
+    expectMatrixError(dupReplies[1]!, 403, 'M_FORBIDDEN');
+    const ids = [...aliceReplies, ...bobReplies].map((r) => ok(r).event_id as string);
+    expect(new Set(ids).size).toBe(20);
+    for (const r of [dupReplies[0]!, dupReplies[2]!]) expect(ok(r).event_id).toBe(ids[0]);
+    expect(await eventRows(roomId)).toBe(before + 20);
+    // Every acknowledged event reads back as its sender sent it.
+    for (const [i, id] of ids.entries()) {
+      expect(ok(await getEvent(alice, roomId, id)).content).toEqual({ msgtype: 'm.text', body: i < 10 ? `alice ${i}` : `bob ${i - 10}` });
+    }
+    // Fewer transactions than sends: they queued behind each other and went in batches.
+    const metricsAfter = await batches();
+    expect(metricsAfter.sum - metricsBefore.sum).toBe(24);
+    expect(metricsAfter.count - metricsBefore.count).toBeLessThan(24);
+  });
+
   it('the same txnId from another device, or another user, is another event', async () => {
     const txn = newTxnId('devices');
     const before = await eventRows(roomId);

@@ -89,6 +89,25 @@ export async function getTxnEvent(tx: Tx, userId: string, deviceId: string, txnI
   return row?.event_id;
 }
 
+export interface TxnKey {
+  userId: string;
+  deviceId: string;
+  txnId: string;
+}
+
+/** The events already stored for any of these client transactions, by `txnKeyString`. */
+export async function getTxnEvents(tx: Tx, keys: readonly TxnKey[]): Promise<Map<string, string>> {
+  if (keys.length === 0) return new Map();
+  const rows = await tx<{ user_id: string; device_id: string; txn_id: string; event_id: string }[]>`
+    select t.user_id, t.device_id, t.txn_id, t.event_id
+    from unnest(${keys.map((k) => k.userId)}::text[], ${keys.map((k) => k.deviceId)}::text[], ${keys.map((k) => k.txnId)}::text[])
+      as k(user_id, device_id, txn_id)
+    join event_txns t using (user_id, device_id, txn_id)`;
+  return new Map(rows.map((r) => [txnKeyString({ userId: r.user_id, deviceId: r.device_id, txnId: r.txn_id }), r.event_id]));
+}
+
+export const txnKeyString = (k: TxnKey): string => JSON.stringify([k.userId, k.deviceId, k.txnId]);
+
 export async function insertTxn(tx: Tx, userId: string, deviceId: string, txnId: string, eventId: string): Promise<void> {
   await tx`insert into event_txns (user_id, device_id, txn_id, event_id) values (${userId}, ${deviceId}, ${txnId}, ${eventId})`;
 }

@@ -1,5 +1,6 @@
 import type { SigningKey } from '../../../../federation/events/index.ts';
 import type { JsonObject, Pdu } from '../../../../federation/events/pdu.ts';
+import type { Registry } from 'prom-client';
 import type { Sql } from '../../../db/database.ts';
 import type { PublishDomainEvent } from '../../../domain-events/index.ts';
 import type { Change, Notifier } from '../../../notifier/index.ts';
@@ -32,6 +33,8 @@ export interface PersisterDeps {
   withRoomLock: RoomLocks;
   /** Domain events, published in the transaction that stores the event. */
   publish: PublishDomainEvent;
+  /** Where the persister's metrics go (the homeserver's /metrics). */
+  registry?: Registry;
 }
 
 /** How the three checks of the server-server spec judged an event. */

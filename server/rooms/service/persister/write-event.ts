@@ -33,9 +33,14 @@ export interface EventToWrite {
  * Stores one event with what follows from it in the same transaction: its state
  * group, DAG edges, relation projection, transaction id, and redactions (its own,
  * or held ones waiting for it). Returns the stored event and any held redactions
- * it released, which /sync must hear about.
+ * it released, which /sync must hear about; and, when the writes are still on their
+ * way (a new local event's), `written`, which the caller must await before commit.
  */
-export async function writeEvent(tx: Tx, roomState: RoomState, w: EventToWrite): Promise<{ stored: StoredEvent; released: StoredEvent[] }> {
+export async function writeEvent(
+  tx: Tx,
+  roomState: RoomState,
+  w: EventToWrite,
+): Promise<{ stored: StoredEvent; released: StoredEvent[]; written?: Promise<unknown> }> {
   const { pdu, version, before, verdict } = w;
   const accepted = verdict.outcome === 'accepted';
   const appliesToState = verdict.outcome !== 'rejected';
@@ -73,7 +78,7 @@ export async function writeEvent(tx: Tx, roomState: RoomState, w: EventToWrite):
     redactionHeld: redaction !== undefined && !redaction.applies,
   };
   // One round trip: queries on one connection run in the order sent, the event row first.
-  await Promise.all([
+  const inserts = Promise.all([
     insertEvent(tx, row),
     indexEventAuthChain(tx, w.roomId, pdu, { rejected: verdict.outcome === 'rejected', fresh: w.fresh ?? false }),
     w.txn ? insertTxn(tx, pdu.sender, w.txn.deviceId, w.txn.key ?? w.txn.txnId, pdu.event_id) : undefined,
@@ -93,6 +98,10 @@ export async function writeEvent(tx: Tx, roomState: RoomState, w: EventToWrite):
     softFailed: row.softFailed,
     inTimeline: !w.outlier && accepted && !row.redactionHeld,
   };
+  // Nothing below applies to a new local event that redacts nothing: the caller sends
+  // its own writes behind these inserts, and the lot costs one round trip.
+  if (w.fresh && redaction === undefined) return { stored, released: [], written: inserts };
+  await inserts;
 
   if (redaction?.targetId !== undefined) {
     await recordRedaction(tx, w.roomId, pdu.event_id, redaction.targetId);
