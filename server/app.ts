@@ -30,10 +30,12 @@ export function buildApp({ log, metrics, inFlight, maxBodyBytes, mount }: AppDep
     const requestId = c.req.header('x-request-id')?.slice(0, 64) || randomUUID();
     c.set('requestId', requestId);
     c.set('log', log.child({ requestId }));
-    const start = performance.now();
-    await next();
+    // Set before the response exists, so every response is made with them: set after,
+    // each would make Hono copy the finished response into a new web Response.
     c.header('X-Request-Id', requestId);
     for (const [k, v] of Object.entries(CORS_HEADERS)) c.header(k, v);
+    const start = performance.now();
+    await next();
     log.info(
       { requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - start) },
       'request',
@@ -50,15 +52,7 @@ export function buildApp({ log, metrics, inFlight, maxBodyBytes, mount }: AppDep
   });
   // Browsers preflight every cross-origin call; answer without routing.
   app.options('*', (c) => c.body(null, 204));
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: () => {
-        throw new MatrixError(413, 'M_TOO_LARGE', `Request body is larger than ${maxBodyBytes} bytes`);
-      },
-    }),
-  );
+  app.use('*', limitBody(maxBodyBytes));
 
   for (const add of mount) add(app);
   addMethodNotAllowed(app);
@@ -84,6 +78,26 @@ function addMethodNotAllowed(app: Hono<AppEnv>): void {
       throw new MatrixError(405, 'M_UNRECOGNIZED', 'Unrecognized request: method not allowed');
     });
   }
+}
+
+/**
+ * 413 M_TOO_LARGE for a body over `maxBytes`. A declared Content-Length is judged
+ * from the header, which leaves the body to be read straight from the Node request;
+ * only a chunked body is counted as it streams in (Hono's middleware, which turns
+ * the request into a web Request to do it).
+ */
+function limitBody(maxBytes: number): MiddlewareHandler<AppEnv> {
+  const tooLarge = () => {
+    throw new MatrixError(413, 'M_TOO_LARGE', `Request body is larger than ${maxBytes} bytes`);
+  };
+  const streamed = bodyLimit({ maxSize: maxBytes, onError: tooLarge });
+  return async (c, next) => {
+    if (c.req.header('transfer-encoding') !== undefined) return streamed(c, next);
+    const length = c.req.header('content-length');
+    // Neither header: HTTP/1.1 says there is no body.
+    if (length !== undefined && Number.parseInt(length, 10) > maxBytes) tooLarge();
+    await next();
+  };
 }
 
 function percentEncodingValid(url: string): boolean {

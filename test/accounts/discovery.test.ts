@@ -115,6 +115,12 @@ describe('routing, CORS and errors', () => {
     expect(r.headers.get('x-request-id')).toBe('trace-123');
     const e = await anon.get('/_matrix/client/v3/nope');
     expect(e.headers.get('x-request-id')).toBeTruthy();
+    // Error responses are made by the error handler: they carry the CORS headers too.
+    expect(e.headers.get('access-control-allow-origin')).toBe('*');
+    const unauthorised = await anon.get('/_matrix/client/v3/account/whoami');
+    expect(unauthorised.status).toBe(401);
+    expect(unauthorised.headers.get('access-control-allow-origin')).toBe('*');
+    expect(unauthorised.headers.get('x-request-id')).toBeTruthy();
   });
 });
 

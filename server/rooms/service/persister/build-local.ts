@@ -21,6 +21,11 @@ export function choosePrevEvents(extremities: readonly StoredEvent[]): StoredEve
   return [...extremities].sort((a, b) => b.pdu.depth - a.pdu.depth || b.streamPos - a.streamPos).slice(0, MAX_PREV_EVENTS);
 }
 
+/** A new local event has no children, so it is an extremity with the old ones it does not cite. */
+export function extremitiesAfterLocal(old: readonly string[], pdu: Pdu): string[] {
+  return [pdu.event_id, ...old.filter((id) => !pdu.prev_events.includes(id))];
+}
+
 /** Builds and signs a local event on top of `prevs`, with auth events chosen from the state before it. */
 export function buildLocalEvent(
   ev: NewEvent,

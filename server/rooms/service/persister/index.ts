@@ -4,30 +4,31 @@
  *   build and sign (local only) → state before (resolved across prev events) →
  *   the three auth checks → write (state group, edges, relations, redactions) →
  *   forward extremities and current state;
- * and after commit tells /sync. Federation calls `persistRemote` with what it receives.
+ * and after commit tells /sync. Local sends that queue behind a room's write go in
+ * one transaction together (local-sends.ts). Federation calls `persistRemote` with
+ * what it receives.
  */
-import { Histogram } from 'prom-client';
 import { describePduLimitProblem, pduLimitProblem, roomIdFromCreateEvent } from '../../../../federation/events/index.ts';
 import type { JsonObject, Pdu } from '../../../../federation/events/pdu.ts';
 import { roomVersion, type RoomVersion } from '../../../../federation/room-versions.ts';
 import type { Tx } from '../../../db/database.ts';
-import { nextStreamPosition, nextStreamPositions } from '../../../db/stream.ts';
+import { nextStreamPosition } from '../../../db/stream.ts';
 import { transaction } from '../../../db/transaction.ts';
 import type { Membership } from '../../../domain-events/index.ts';
 import { MatrixError } from '../../../http/matrix-error.ts';
 import type { Change } from '../../../notifier/index.ts';
 import { advanceForwardExtremities, getCurrentStateGroup, getForwardExtremities, updateBackwardExtremities } from '../../storage/dag.ts';
 import { knownEventIds, nextBackfillPosition, type StoredEvent } from '../../storage/events.ts';
-import { getRoom, getTxnEvent, getTxnEvents, insertRoom, membershipOf, txnKeyString } from '../../storage/rooms.ts';
+import { getRoom, getTxnEvent, insertRoom, membershipOf } from '../../storage/rooms.ts';
 import { checkReceivedEvent } from './auth-checks.ts';
-import { buildCreateEvent, buildLocalEvent, choosePrevEvents } from './build-local.ts';
+import { buildCreateEvent, buildLocalEvent, choosePrevEvents, extremitiesAfterLocal } from './build-local.ts';
 import { updateCurrentState } from './current-state.ts';
 import { MissingEventsError } from '../../../../federation/state-res/index.ts';
 import { stateBeforeEvent, type GroupedState } from './state-before.ts';
-import type { NewEvent, PersisterDeps, RemoteEvent, Verdict } from './types.ts';
+import { txnKeyOf, type NewEvent, type PersisterDeps, type PreparedLocal, type RemoteEvent, type Verdict } from './types.ts';
 import { writeEvent } from './write-event.ts';
-import { createSendQueue, type Settled } from './send-queue.ts';
-import type { RoomState } from '../room-state.ts';
+import { createLocalSends } from './local-sends.ts';
+import { withPending } from './pending-events.ts';
 import { checkEventAuth, domainOf } from '../../../../federation/auth/index.ts';
 import { createStateGroup } from '../../storage/state.ts';
 import { splitStateKey } from '../../../../federation/events/pdu.ts';
@@ -39,12 +40,6 @@ export { checkReceivedEvent } from './auth-checks.ts';
 
 export function createPersister(deps: PersisterDeps) {
   const { sql, serverName, signingKey, roomState, notifier, withRoomLock, publish } = deps;
-  const batchSizes = new Histogram({
-    name: 'commcomms_send_batch_events',
-    help: "Local sends written together in one transaction (a room's sends that queued while it was being written)",
-    buckets: [1, 2, 4, 8, 16, MAX_SEND_BATCH],
-    registers: deps.registry ? [deps.registry] : [],
-  });
 
   const lockRoom = (tx: Tx, roomId: string) => tx`select pg_advisory_xact_lock(hashtextextended(${roomId}, 0))`;
   /** Room versions never change, so each is read once (bounded: a busy server has more rooms than it needs at hand). */
@@ -226,88 +221,6 @@ export function createPersister(deps: PersisterDeps) {
   }
 
   /**
-   * A batch of a room's sends in one transaction. A send refused before it wrote
-   * anything (a MatrixError from `prepareLocal`) fails alone and the others go on;
-   * any other failure rolls the batch back, and each send is then tried again in a
-   * transaction of its own, so that one bad send only fails itself.
-   */
-  async function sendBatch(roomId: string, evs: NewEvent[]): Promise<Array<Settled<StoredEvent>>> {
-    batchSizes.observe(evs.length);
-    if (evs.length === 1) return [await settle(sendAlone(evs[0]!))];
-    let batch: { outcomes: Array<Settled<StoredEvent>>; written: StoredEvent[] };
-    try {
-      batch = await withRoomLock(roomId, () =>
-        transaction(sql, async (tx) => {
-          await lockRoom(tx, roomId);
-          // What every event of the batch needs read, in one round trip; then the
-          // batch itself knows what changes as it writes (it holds the room's lock).
-          const keys = evs.map((ev) => (ev.txn ? { userId: ev.sender, deviceId: ev.txn.deviceId, txnId: txnKeyOf(ev.txn) } : undefined));
-          const [extremitiesBefore, stored, positions] = await Promise.all([
-            getForwardExtremities(tx, roomId),
-            getTxnEvents(
-              tx,
-              keys.filter((k) => k !== undefined),
-            ),
-            nextStreamPositions(tx, evs.length),
-          ]);
-          let extremityIds = extremitiesBefore;
-          const txns = new Map(stored);
-          const pending = new Map<string, StoredEvent>();
-          const outcomes: Array<Settled<StoredEvent>> = [];
-          const written: StoredEvent[] = [];
-          for (const [i, ev] of evs.entries()) {
-            const key = keys[i] && txnKeyString(keys[i]);
-            let prepared: PreparedLocal;
-            try {
-              prepared = await prepareLocal(tx, ev, pending, {
-                extremityIds,
-                existing: key === undefined ? undefined : txns.get(key),
-                streamPos: positions[i]!,
-              });
-            } catch (error) {
-              if (!(error instanceof MatrixError)) throw error;
-              outcomes.push({ error });
-              continue;
-            }
-            if ('existing' in prepared) {
-              outcomes.push({ value: prepared.existing });
-              continue;
-            }
-            const events = await storeLocal(tx, prepared);
-            for (const e of events) pending.set(e.pdu.event_id, e);
-            written.push(...events);
-            outcomes.push({ value: events[0]! });
-            extremityIds = extremitiesAfterLocal(extremityIds, prepared.pdu);
-            if (key !== undefined) txns.set(key, prepared.pdu.event_id);
-          }
-          return { outcomes, written };
-        }),
-      );
-    } catch {
-      return Promise.all(evs.map((ev) => settle(sendAlone(ev))));
-    }
-    await committed(batch.written);
-    return batch.outcomes;
-  }
-
-  /** One send in a transaction of its own. */
-  async function sendAlone(ev: NewEvent): Promise<StoredEvent> {
-    const written = await withRoomLock(ev.roomId, () =>
-      transaction(sql, async (tx) => {
-        // Awaited on its own (it goes out with BEGIN): a read sent with it could be run
-        // first, as which of several pending queries the driver sends first is an
-        // accident of how each was awaited.
-        await lockRoom(tx, ev.roomId);
-        return appendLocal(tx, ev);
-      }),
-    );
-    await committed(written);
-    return written[0]!;
-  }
-
-  const enqueueSend = createSendQueue(sendBatch, MAX_SEND_BATCH);
-
-  /**
    * After commit: the events cache learns them (a redaction's target is evicted in
    * every process first), then /sync hears of those in the live stream.
    */
@@ -316,9 +229,20 @@ export function createPersister(deps: PersisterDeps) {
     for (const e of events) if (e.inTimeline && e.streamPos > 0) notifier.notify(changeOf(e));
   }
 
+  const localSends = createLocalSends({
+    sql,
+    withRoomLock,
+    lockRoom,
+    prepare: prepareLocal,
+    store: storeLocal,
+    append: appendLocal,
+    committed,
+    ...(deps.registry ? { registry: deps.registry } : {}),
+  });
+
   return {
     /** Send one event into an existing room. Idempotent per (sender, device, txn key). */
-    send: (ev: NewEvent): Promise<StoredEvent> => enqueueSend(ev.roomId, ev),
+    send: localSends,
 
     /**
      * Create a room: the create event and the initial state, all in one
@@ -466,50 +390,6 @@ function changeOf(e: StoredEvent): Change {
 const MEMBERSHIPS = new Set<Membership>(['join', 'invite', 'leave', 'ban', 'knock']);
 
 const MAX_CACHED_VERSIONS = 10_000;
-
-/** Sends to one room written in one transaction at most (a batch holds the room's lock while it is written). */
-const MAX_SEND_BATCH = 32;
-
-type PreparedLocal =
-  | { existing: StoredEvent }
-  | {
-      roomId: string;
-      pdu: Pdu;
-      version: RoomVersion;
-      before: GroupedState;
-      txn: NewEvent['txn'];
-      local: { extremities: readonly string[]; streamPos: number };
-    };
-
-/** A new local event has no children, so it is an extremity with the old ones it does not cite. */
-function extremitiesAfterLocal(old: readonly string[], pdu: Pdu): string[] {
-  return [pdu.event_id, ...old.filter((id) => !pdu.prev_events.includes(id))];
-}
-
-const txnKeyOf = (txn: NonNullable<NewEvent['txn']>): string => txn.key ?? txn.txnId;
-
-function settle<R>(p: Promise<R>): Promise<Settled<R>> {
-  return p.then(
-    (value) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-}
-
-/** `roomState` that also knows the events its transaction wrote (uncommitted: in no cache yet). */
-function withPending(roomState: RoomState, pending: ReadonlyMap<string, StoredEvent>): RoomState {
-  if (pending.size === 0) return roomState;
-  const loadEvents = async (tx: Tx, ids: readonly string[]): Promise<Map<string, StoredEvent>> => {
-    const rest = ids.filter((id) => !pending.has(id));
-    const loaded = rest.length > 0 ? await roomState.loadEvents(tx, rest) : new Map<string, StoredEvent>();
-    const out = new Map<string, StoredEvent>();
-    for (const id of ids) {
-      const e = pending.get(id) ?? loaded.get(id);
-      if (e) out.set(id, e);
-    }
-    return out;
-  };
-  return { ...roomState, loadEvents, loadEvent: async (tx, id) => (await loadEvents(tx, [id])).get(id) };
-}
 
 export type Persister = ReturnType<typeof createPersister>;
 /** The name the room services know it by. */

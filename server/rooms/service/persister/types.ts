@@ -6,6 +6,9 @@ import type { PublishDomainEvent } from '../../../domain-events/index.ts';
 import type { Change, Notifier } from '../../../notifier/index.ts';
 import type { RoomLocks } from '../room-lock.ts';
 import type { RoomState } from '../room-state.ts';
+import type { StoredEvent } from '../../storage/events.ts';
+import type { RoomVersion } from '../../../../federation/room-versions.ts';
+import type { GroupedState } from './state-before.ts';
 
 /** A local user's event, before it is built: what the client-facing services ask for. */
 export interface NewEvent {
@@ -36,6 +39,22 @@ export interface PersisterDeps {
   /** Where the persister's metrics go (the homeserver's /metrics). */
   registry?: Registry;
 }
+
+/** What a client transaction is known by: the key when the path's parts make it, else the txnId. */
+export const txnKeyOf = (txn: NonNullable<NewEvent['txn']>): string => txn.key ?? txn.txnId;
+
+/** A local event built and checked, not yet written; or the event its client transaction already stored. */
+export type PreparedLocal =
+  | { existing: StoredEvent }
+  | {
+      roomId: string;
+      pdu: Pdu;
+      version: RoomVersion;
+      before: GroupedState;
+      txn: NewEvent['txn'];
+      /** The extremities it was built on and the stream position it takes, both read under the room lock. */
+      local: { extremities: readonly string[]; streamPos: number };
+    };
 
 /** How the three checks of the server-server spec judged an event. */
 export type Verdict = { outcome: 'accepted' } | { outcome: 'rejected'; reason: string } | { outcome: 'soft_failed'; reason: string };
