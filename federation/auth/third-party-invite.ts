@@ -5,21 +5,13 @@
  * (server-server API, "Verifying the invite").
  */
 import type { JsonObject, JsonValue, Pdu } from '../events/pdu.ts';
-import { canonicalJson } from '../events/canonical-json.ts';
-import { verifyEd25519, verifyKey } from '../events/ed25519.ts';
+import { Base64Error, decodeEitherBase64 } from '../events/base64.ts';
+import { verifyKey } from '../events/ed25519.ts';
+import { verifyJsonSignature } from '../events/signing.ts';
 import { ALLOW, type AuthResult, type AuthStateLookup, deny, EventType } from './types.ts';
 
 function asObject(value: JsonValue | undefined): JsonObject | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
-}
-
-/** Decodes unpadded (or padded) base64 in the standard or URL-safe alphabet. */
-export function decodeBase64(text: string): Uint8Array | undefined {
-  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(text)) return undefined;
-  const body = text.replace(/=+$/, '');
-  if (body.length % 4 === 1) return undefined;
-  if (/[+/]/.test(body) && /[-_]/.test(body)) return undefined; // mixed alphabets
-  return new Uint8Array(Buffer.from(body.replace(/-/g, '+').replace(/_/g, '/'), 'base64'));
 }
 
 /** Public keys of an m.room.third_party_invite: `public_key` and `public_keys[].public_key`. */
@@ -43,30 +35,18 @@ export function thirdPartyInvitePublicKeys(content: JsonObject): string[] {
  * `publicKeys` (rule 4.4.1.7).
  */
 export function signedMatchesAnyKey(signed: JsonObject, publicKeys: readonly string[]): boolean {
-  // Signing JSON: `signatures` and `unsigned` are not covered by the signature.
-  const payload: JsonObject = { ...signed };
-  delete payload['signatures'];
-  delete payload['unsigned'];
-  const sigsByEntity = asObject(signed['signatures']);
-  if (!sigsByEntity) return false;
-  let message: Uint8Array;
-  try {
-    message = new TextEncoder().encode(canonicalJson(payload));
-  } catch {
-    return false;
-  }
   const keys = publicKeys.flatMap((k) => {
-    const raw = decodeBase64(k);
-    return (raw && verifyKey(raw)) || [];
-  });
-  for (const entitySigs of Object.values(sigsByEntity)) {
-    for (const [keyId, sig] of Object.entries(asObject(entitySigs) ?? {})) {
-      if (!keyId.startsWith('ed25519:') || typeof sig !== 'string') continue;
-      const sigBytes = decodeBase64(sig);
-      if (sigBytes && keys.some((key) => verifyEd25519(message, sigBytes, key))) return true;
+    try {
+      return verifyKey(decodeEitherBase64(k)) ?? [];
+    } catch (e) {
+      if (e instanceof Base64Error) return [];
+      throw e;
     }
-  }
-  return false;
+  });
+  const sigsByEntity = asObject(signed['signatures']) ?? {};
+  return Object.entries(sigsByEntity).some(([entity, sigs]) =>
+    Object.keys(asObject(sigs) ?? {}).some((keyId) => keys.some((key) => verifyJsonSignature(signed, entity, keyId, key))),
+  );
 }
 
 /**

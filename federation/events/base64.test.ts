@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Base64Error, decodeBase64, decodeUrlSafeBase64, encodeBase64, encodeUrlSafeBase64 } from './base64.ts';
+import { Base64Error, decodeBase64, decodeEitherBase64, decodeUrlSafeBase64, encodeBase64, encodeUrlSafeBase64 } from './base64.ts';
 
 const utf8 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf8'));
 
@@ -71,5 +71,25 @@ describe('decoding rejects malformed input', () => {
   ];
   it.each(cases)('%s', (_name, decode, input) => {
     expect(() => decode(input)).toThrow(Base64Error);
+  });
+});
+
+describe('decodeEitherBase64 (keys others publish in either alphabet)', () => {
+  it.each([
+    ['standard alphabet', '+/+/', [0xfb, 0xff, 0xbf]],
+    ['url-safe alphabet', '-_-_', [0xfb, 0xff, 0xbf]],
+    ['padded', 'Zg==', [102]],
+    ['empty', '', []],
+  ])('accepts %s', (_name, text, bytes) => {
+    expect(Array.from(decodeEitherBase64(text))).toEqual(bytes);
+  });
+
+  it.each([
+    ['illegal characters', 'a*b'],
+    ['impossible length', 'abcde'],
+    ['mixed alphabets', 'a+b_'],
+    ['wrong padding', 'Zg='],
+  ])('rejects %s', (_name, text) => {
+    expect(() => decodeEitherBase64(text)).toThrow(Base64Error);
   });
 });

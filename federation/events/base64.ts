@@ -34,6 +34,14 @@ export function decodeUrlSafeBase64(text: string): Uint8Array {
   return decode(text, URL_SAFE, 'base64url');
 }
 
+/**
+ * Decode base64 in either alphabet (not both at once), padded or unpadded: for keys
+ * published by others who use either, such as identity servers. Throws `Base64Error`.
+ */
+export function decodeEitherBase64(text: string): Uint8Array {
+  return URL_SAFE.test(stripPadding(text)) && /[-_]/.test(text) ? decodeUrlSafeBase64(text) : decodeBase64(text);
+}
+
 function decode(text: string, alphabet: RegExp, encoding: 'base64' | 'base64url'): Uint8Array {
   const body = stripPadding(text);
   if (!alphabet.test(body)) throw new Base64Error('invalid base64 character');

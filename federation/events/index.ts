@@ -3,7 +3,7 @@
  * base64, signing keys, JSON and event signatures, hashes/ids, and redaction.
  */
 export { CanonicalJsonError, canonicalJson, canonicalJsonBytes, compareCodePoints } from './canonical-json.ts';
-export { Base64Error, decodeBase64, decodeUrlSafeBase64, encodeBase64, encodeUrlSafeBase64 } from './base64.ts';
+export { Base64Error, decodeBase64, decodeEitherBase64, decodeUrlSafeBase64, encodeBase64, encodeUrlSafeBase64 } from './base64.ts';
 export {
   ED25519,
   SEED_LENGTH,

@@ -14,9 +14,12 @@ export interface RoomSet {
 
 export async function roomSet(pass: SyncPass): Promise<RoomSet> {
   const { sql, src, viewer, filter, upTo } = pass;
-  const ignored = await src.ignoredUsers(sql, viewer.userId);
-  const all = await src.memberships(sql, viewer.userId);
-  const forgotten = await src.forgotten(sql, viewer.userId);
+  // Independent reads: one round trip (queries on one connection are pipelined).
+  const [ignored, all, forgotten] = await Promise.all([
+    src.ignoredUsers(sql, viewer.userId),
+    src.memberships(sql, viewer.userId),
+    src.forgotten(sql, viewer.userId),
+  ]);
   const roomSelector = { rooms: filter.room?.rooms, not_rooms: filter.room?.not_rooms };
   const wanted = all.filter(
     (m) => m.stream_pos <= upTo.pos && matchesFilter(roomSelector, { type: '', sender: '', content: {} }, m.room_id),
