@@ -46,7 +46,18 @@ export function createPersister(deps: PersisterDeps) {
   const versions = new Map<string, RoomVersion>();
 
   /** Stores an event judged by `verdict` on top of `before`; live accepted events move the room's head. */
-  async function store(
+  async function store(...args: Parameters<typeof storeSending>): Promise<StoredEvent[]> {
+    const { events, written } = await storeSending(...args);
+    await written;
+    return events;
+  }
+
+  /**
+   * `store`, returning as soon as its last writes are sent: `written` settles when
+   * they are done, and must be awaited before commit. A batch builds its next event
+   * meanwhile, so its events' writes share round trips.
+   */
+  async function storeSending(
     tx: Tx,
     roomId: string,
     pdu: Pdu,
@@ -63,7 +74,7 @@ export function createPersister(deps: PersisterDeps) {
        */
       local?: { extremities: readonly string[]; streamPos: number };
     },
-  ): Promise<StoredEvent[]> {
+  ): Promise<{ events: StoredEvent[]; written: Promise<unknown> }> {
     const oldExtremities = opts.local?.extremities ?? (await getForwardExtremities(tx, roomId));
     const live = verdict.outcome === 'accepted' && !opts.outlier && !opts.backfilled;
     const prevMembership =
@@ -135,8 +146,7 @@ export function createPersister(deps: PersisterDeps) {
         }),
       );
     }
-    await Promise.all(writes);
-    return [stored, ...released];
+    return { events: [stored, ...released], written: Promise.all(writes) };
   }
 
   async function versionOf(tx: Tx, roomId: string): Promise<RoomVersion> {
@@ -199,8 +209,11 @@ export function createPersister(deps: PersisterDeps) {
   }
 
   /** Stores what `prepareLocal` built. */
-  function storeLocal(tx: Tx, p: Exclude<PreparedLocal, { existing: StoredEvent }>): Promise<StoredEvent[]> {
-    return store(
+  function storeLocal(
+    tx: Tx,
+    p: Exclude<PreparedLocal, { existing: StoredEvent }>,
+  ): Promise<{ events: StoredEvent[]; written: Promise<unknown> }> {
+    return storeSending(
       tx,
       p.roomId,
       p.pdu,
@@ -215,9 +228,10 @@ export function createPersister(deps: PersisterDeps) {
   async function appendLocal(tx: Tx, ev: NewEvent, pending: Map<string, StoredEvent> = new Map()): Promise<StoredEvent[]> {
     const prepared = await prepareLocal(tx, ev, pending);
     if ('existing' in prepared) return [prepared.existing];
-    const written = await storeLocal(tx, prepared);
-    for (const e of written) pending.set(e.pdu.event_id, e);
-    return written;
+    const { events, written } = await storeLocal(tx, prepared);
+    await written;
+    for (const e of events) pending.set(e.pdu.event_id, e);
+    return events;
   }
 
   /**

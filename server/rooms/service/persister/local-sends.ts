@@ -25,7 +25,8 @@ export interface LocalSendDeps {
     pending: ReadonlyMap<string, StoredEvent>,
     known?: { extremityIds: readonly string[]; existing: string | undefined; streamPos: number },
   ): Promise<PreparedLocal>;
-  store(tx: Tx, prepared: Exclude<PreparedLocal, { existing: StoredEvent }>): Promise<StoredEvent[]>;
+  /** Sends an event's writes; `written` settles when they are done. */
+  store(tx: Tx, prepared: Exclude<PreparedLocal, { existing: StoredEvent }>): Promise<{ events: StoredEvent[]; written: Promise<unknown> }>;
   /** prepare and store, for one event in a transaction of its own. */
   append(tx: Tx, ev: NewEvent): Promise<StoredEvent[]>;
   /** After commit. */
@@ -99,6 +100,10 @@ export function createLocalSends(deps: LocalSendDeps): (ev: NewEvent) => Promise
     ]);
     let extremityIds = extremitiesBefore;
     const txns = new Map(stored);
+    // Each event's writes are sent, not awaited: the next event is built from what the
+    // batch knows while they run, and its writes follow them on the connection.
+    const inFlight: Array<Promise<void>> = [];
+    let failed: { error: unknown } | undefined;
     const pending = new Map<string, StoredEvent>();
     const outcomes: Array<Settled<StoredEvent>> = [];
     const written: StoredEvent[] = [];
@@ -120,13 +125,22 @@ export function createLocalSends(deps: LocalSendDeps): (ev: NewEvent) => Promise
         outcomes.push({ value: prepared.existing });
         continue;
       }
-      const events = await deps.store(tx, prepared);
+      const { events, written: done } = await deps.store(tx, prepared);
+      // Handled at once (a failure must not go unhandled while later events are built).
+      inFlight.push(
+        done.then(
+          () => undefined,
+          (error: unknown) => void (failed ??= { error }),
+        ),
+      );
       for (const e of events) pending.set(e.pdu.event_id, e);
       written.push(...events);
       outcomes.push({ value: events[0]! });
       extremityIds = extremitiesAfterLocal(extremityIds, prepared.pdu);
       if (key !== undefined) txns.set(key, prepared.pdu.event_id);
     }
+    await Promise.all(inFlight);
+    if (failed) throw failed.error;
     return { outcomes, written };
   }
 
