@@ -26,7 +26,7 @@ export async function nextStreamPosition(tx: Tx): Promise<number> {
 /** `n` positions at once (ascending), for a transaction that commits several changes in order. */
 export async function nextStreamPositions(tx: Tx, n: number): Promise<number[]> {
   const rows = await tx<{ pos: number }[]>`select take_stream_position()::bigint as pos from generate_series(1, ${n})`;
-  return rows.map((r) => Number(r.pos)).sort((a, b) => a - b);
+  return rows.map((r) => r.pos).sort((a, b) => a - b);
 }
 
 /** The watermark W: the newest position at and below which nothing is still in flight. */

@@ -83,12 +83,6 @@ export async function membersOf(
          where room_id = ${roomId} and type = 'm.room.member'`;
 }
 
-export async function getTxnEvent(tx: Tx, userId: string, deviceId: string, txnId: string): Promise<string | undefined> {
-  const [row] = await tx<{ event_id: string }[]>`
-    select event_id from event_txns where user_id = ${userId} and device_id = ${deviceId} and txn_id = ${txnId}`;
-  return row?.event_id;
-}
-
 export interface TxnKey {
   userId: string;
   deviceId: string;

@@ -19,13 +19,13 @@ import { MatrixError } from '../../../http/matrix-error.ts';
 import type { Change } from '../../../notifier/index.ts';
 import { advanceForwardExtremities, getCurrentStateGroup, getForwardExtremities, updateBackwardExtremities } from '../../storage/dag.ts';
 import { knownEventIds, nextBackfillPosition, type StoredEvent } from '../../storage/events.ts';
-import { getRoom, getTxnEvent, insertRoom, membershipOf } from '../../storage/rooms.ts';
+import { getRoom, getTxnEvents, insertRoom, membershipOf, txnKeyString } from '../../storage/rooms.ts';
 import { checkReceivedEvent } from './auth-checks.ts';
 import { buildCreateEvent, buildLocalEvent, choosePrevEvents, extremitiesAfterLocal } from './build-local.ts';
 import { updateCurrentState } from './current-state.ts';
 import { MissingEventsError } from '../../../../federation/state-res/index.ts';
 import { stateBeforeEvent, type GroupedState } from './state-before.ts';
-import { txnKeyOf, type NewEvent, type PersisterDeps, type PreparedLocal, type RemoteEvent, type Verdict } from './types.ts';
+import { txnKeyOfEvent, type NewEvent, type PersisterDeps, type PreparedLocal, type RemoteEvent, type Verdict } from './types.ts';
 import { writeEvent } from './write-event.ts';
 import { createLocalSends } from './local-sends.ts';
 import { withPending } from './pending-events.ts';
@@ -181,11 +181,12 @@ export function createPersister(deps: PersisterDeps) {
     /** What the caller already read for this event (a batch reads it for all its events at once). */
     known?: { extremityIds: readonly string[]; existing: string | undefined; streamPos: number },
   ): Promise<PreparedLocal> {
+    const key = txnKeyOfEvent(ev);
     const [extremityIds, existing, streamPos] = known
       ? [known.extremityIds, known.existing, known.streamPos]
       : await Promise.all([
           getForwardExtremities(tx, ev.roomId),
-          ev.txn ? getTxnEvent(tx, ev.sender, ev.txn.deviceId, txnKeyOf(ev.txn)) : undefined,
+          key && getTxnEvents(tx, [key]).then((found) => found.get(txnKeyString(key))),
           nextStreamPosition(tx),
         ]);
     if (existing) return { existing: pending.get(existing) ?? (await roomState.loadEvent(tx, existing))! };

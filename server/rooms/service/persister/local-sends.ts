@@ -9,7 +9,7 @@ import { getTxnEvents, txnKeyString } from '../../storage/rooms.ts';
 import type { RoomLocks } from '../room-lock.ts';
 import { extremitiesAfterLocal } from './build-local.ts';
 import { createSendQueue, type Settled } from './send-queue.ts';
-import { txnKeyOf, type NewEvent, type PreparedLocal } from './types.ts';
+import { txnKeyOfEvent, type NewEvent, type PreparedLocal } from './types.ts';
 
 /** Sends to one room written in one transaction at most (a batch holds the room's lock while it is written). */
 const MAX_SEND_BATCH = 32;
@@ -89,8 +89,8 @@ export function createLocalSends(deps: LocalSendDeps): (ev: NewEvent) => Promise
     await lockRoom(tx, roomId);
     // What every event of the batch needs read, in one round trip; then the batch
     // itself knows what changes as it writes (it holds the room's lock).
-    const keys = evs.map((ev) => (ev.txn ? { userId: ev.sender, deviceId: ev.txn.deviceId, txnId: txnKeyOf(ev.txn) } : undefined));
-    const [extremitiesBefore, stored, positions] = await Promise.all([
+    const keys = evs.map(txnKeyOfEvent);
+    const [extremitiesBefore, txns, positions] = await Promise.all([
       getForwardExtremities(tx, roomId),
       getTxnEvents(
         tx,
@@ -99,14 +99,12 @@ export function createLocalSends(deps: LocalSendDeps): (ev: NewEvent) => Promise
       nextStreamPositions(tx, evs.length),
     ]);
     let extremityIds = extremitiesBefore;
-    const txns = new Map(stored);
     // Each event's writes are sent, not awaited: the next event is built from what the
     // batch knows while they run, and its writes follow them on the connection.
     const inFlight: Array<Promise<void>> = [];
     let failed: { error: unknown } | undefined;
     const pending = new Map<string, StoredEvent>();
     const outcomes: Array<Settled<StoredEvent>> = [];
-    const written: StoredEvent[] = [];
     for (const [i, ev] of evs.entries()) {
       const key = keys[i] && txnKeyString(keys[i]);
       let prepared: PreparedLocal;
@@ -134,14 +132,13 @@ export function createLocalSends(deps: LocalSendDeps): (ev: NewEvent) => Promise
         ),
       );
       for (const e of events) pending.set(e.pdu.event_id, e);
-      written.push(...events);
       outcomes.push({ value: events[0]! });
       extremityIds = extremitiesAfterLocal(extremityIds, prepared.pdu);
       if (key !== undefined) txns.set(key, prepared.pdu.event_id);
     }
     await Promise.all(inFlight);
     if (failed) throw failed.error;
-    return { outcomes, written };
+    return { outcomes, written: [...pending.values()] };
   }
 
   const enqueue = createSendQueue(sendBatch, MAX_SEND_BATCH);

@@ -7,6 +7,7 @@ import type { Change, Notifier } from '../../../notifier/index.ts';
 import type { RoomLocks } from '../room-lock.ts';
 import type { RoomState } from '../room-state.ts';
 import type { StoredEvent } from '../../storage/events.ts';
+import type { TxnKey } from '../../storage/rooms.ts';
 import type { RoomVersion } from '../../../../federation/room-versions.ts';
 import type { GroupedState } from './state-before.ts';
 
@@ -42,6 +43,11 @@ export interface PersisterDeps {
 
 /** What a client transaction is known by: the key when the path's parts make it, else the txnId. */
 export const txnKeyOf = (txn: NonNullable<NewEvent['txn']>): string => txn.key ?? txn.txnId;
+
+/** The stored key of an event's client transaction, if it has one. */
+export function txnKeyOfEvent(ev: NewEvent): TxnKey | undefined {
+  return ev.txn ? { userId: ev.sender, deviceId: ev.txn.deviceId, txnId: txnKeyOf(ev.txn) } : undefined;
+}
 
 /** A local event built and checked, not yet written; or the event its client transaction already stored. */
 export type PreparedLocal =

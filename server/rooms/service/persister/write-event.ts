@@ -10,7 +10,7 @@ import { indexEventAuthChain } from './auth-chain-index.ts';
 import { relationOf } from './relation-of.ts';
 import { applyHeldRedactions, applyRedaction, redactionApplies } from './redactions.ts';
 import type { GroupedState } from './state-before.ts';
-import type { NewEvent, Verdict } from './types.ts';
+import { txnKeyOf, type NewEvent, type Verdict } from './types.ts';
 
 export interface EventToWrite {
   roomId: string;
@@ -81,7 +81,7 @@ export async function writeEvent(
   const inserts = Promise.all([
     insertEvent(tx, row),
     indexEventAuthChain(tx, w.roomId, pdu, { rejected: verdict.outcome === 'rejected', fresh: w.fresh ?? false }),
-    w.txn ? insertTxn(tx, pdu.sender, w.txn.deviceId, w.txn.key ?? w.txn.txnId, pdu.event_id) : undefined,
+    w.txn ? insertTxn(tx, pdu.sender, w.txn.deviceId, txnKeyOf(w.txn), pdu.event_id) : undefined,
   ]);
 
   const stored: StoredEvent = {
