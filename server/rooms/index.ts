@@ -9,7 +9,6 @@ import type { AppEnv } from '../http/hono-env.ts';
 import { MatrixError } from '../http/matrix-error.ts';
 import type { RateLimiter } from '../http/rate-limiter.ts';
 import type { Notifier, Typing } from '../notifier/index.ts';
-import type { RoomStreams } from './streams.ts';
 import { accountConsumers } from './service/account-consumers.ts';
 import { createAndMembershipRoutes } from './routes/create-and-membership.ts';
 import { ephemeralRoutes } from './routes/ephemeral.ts';
@@ -32,15 +31,12 @@ import { createRoomAccess } from './service/room-access.ts';
 import { createRoomLocks } from './service/room-lock.ts';
 import { createRoomReads } from './service/room-reads.ts';
 import { createRoomState } from './service/room-state.ts';
+import { createRoomStreams } from './service/room-streams.ts';
 import type { Bus } from '../redis/bus.ts';
 import { createReports } from './service/reports.ts';
 import { createRoomWrites } from './service/room-writes.ts';
 import { createTags } from './service/tags.ts';
 import { createVisibility } from './service/visibility.ts';
-import { roomEventsBetween, roomsWithEventsSince } from './storage/events.ts';
-import { forgottenRooms } from './storage/forgotten.ts';
-import { countUnread, readUpTo, receiptsSince } from './storage/receipts.ts';
-import { membershipsOf } from './storage/rooms.ts';
 import { shareARoom, usersNewlySharingRoomWith, usersSharingRoomWith, usersVisibleInDirectory } from './storage/shared-rooms.ts';
 
 export interface RoomsDeps {
@@ -123,26 +119,8 @@ export function createRooms({
   const tags = createTags({ sql, findAccountData, updateAccountData });
   const reports = createReports({ sql, roomState, visibility });
 
-  // Push rules and presence come from their own components (see main.ts).
-  // What /sync reads of rooms (sync's SyncSources adds push rules and presence).
-  const syncSources: RoomStreams = {
-    memberships: membershipsOf,
-    forgotten: forgottenRooms,
-    loadEvent: roomState.loadEvent,
-    loadEvents: roomState.loadEvents,
-    loadState: roomState.loadState,
-    recentEvents: (tx, roomId, after, upTo, limit) => roomEventsBetween(tx, roomId, { after, upTo, backwards: true, limit }),
-    eventAtOrBefore: async (tx, roomId, pos) => (await roomEventsBetween(tx, roomId, { upTo: pos, backwards: true, limit: 1 }))[0],
-    roomsWithEventsSince,
-    filterVisible: visibility.filter,
-    serialize: (tx, events, viewer, bundle) => serializer.serialize(tx, events, viewer, { bundle: bundle ?? true }),
-    receiptsSince,
-    readUpTo,
-    countUnread,
-    accountDataSince: accounts.userData.accountDataSince,
-    ignoredUsers: accounts.userData.ignoredUsers,
-    typingSince: typing.changedSince,
-  };
+  // What /sync reads of rooms (sync's SyncSources adds push rules and presence from their components).
+  const syncSources = createRoomStreams({ sql, roomState, typing, userData: accounts.userData });
 
   // Account changes reach rooms as domain events: leave on deactivation, announce a new profile.
   for (const consumer of accountConsumers({ sql, writer, membership, currentProfile })) subscribe(consumer);

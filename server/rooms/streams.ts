@@ -29,4 +29,10 @@ export interface RoomStreams {
   ): Promise<Array<{ room_id: string; type: string; content: JsonObject; stream_pos: number }>>;
   ignoredUsers(tx: Tx, userId: string): Promise<Set<string>>;
   typingSince(roomId: string, since: number): string[] | undefined;
+  /**
+   * The same streams with the reads made once per room (timeline, unread count, membership,
+   * bundled relations) batched: those asked in one tick go to the database as one query, through
+   * the pool (the `tx` given is not used). For passes that render many rooms at once.
+   */
+  batched(): RoomStreams;
 }

@@ -12,6 +12,7 @@ import {
   messages,
   ok,
   roomPath,
+  sendEvent,
   sendText,
   setState,
   sync,
@@ -372,5 +373,69 @@ describe('account data, summary and unread counts', () => {
     await sendText(alice, roomId, 'three');
     const s = await syncSpec(bob);
     expect(s.rooms.join[roomId].unread_notifications).toMatchObject({ notification_count: 3, highlight_count: 0 });
+  });
+});
+
+describe('many rooms in one pass', () => {
+  // A pass reads each kind of per-room data for all its rooms in one query; every room must still
+  // get its own answer. /messages reads one room at a time, so it is the reference.
+  it('each room gets its own timeline, bundled relations, unread count and summary', async () => {
+    const rooms: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const roomId = await createRoom(alice, {
+        preset: 'private_chat',
+        invite: [bob.userId],
+        // Odd rooms hide what was sent before bob joined.
+        ...(i % 2 === 1
+          ? { initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'joined' } }] }
+          : {}),
+      });
+      await sendText(alice, roomId, `before ${i}`);
+      await joinRoom(bob, roomId);
+      for (let j = 0; j < i; j++) await sendText(alice, roomId, `room ${i} message ${j}`);
+      if (i % 3 === 0) {
+        const root = await sendText(alice, roomId, `root ${i}`);
+        await sendEvent(bob, roomId, 'm.room.message', {
+          msgtype: 'm.text',
+          body: `reply ${i}`,
+          'm.relates_to': { rel_type: 'm.thread', event_id: root },
+        });
+      }
+      if (i % 4 === 1) {
+        const original = await sendText(alice, roomId, `typo ${i}`);
+        await sendEvent(alice, roomId, 'm.room.message', {
+          msgtype: 'm.text',
+          body: `* fixed ${i}`,
+          'm.new_content': { msgtype: 'm.text', body: `fixed ${i}` },
+          'm.relates_to': { rel_type: 'm.replace', event_id: original },
+        });
+      }
+      rooms.push(roomId);
+    }
+    const body = await syncSpec(bob, { filter: JSON.stringify({ room: { timeline: { limit: 6 } } }) });
+    for (const [i, roomId] of rooms.entries()) {
+      const room = body.rooms.join[roomId];
+      const page = ok(await messages(bob, roomId, { dir: 'b', limit: 6 }));
+      const expected = (page.chunk as Array<Record<string, any>>).reverse();
+      expect(
+        room.timeline.events.map((e: Record<string, any>) => e.event_id),
+        `room ${i}`,
+      ).toEqual(expected.map((e) => e.event_id));
+      // Bundled events carry their age, which moves between the two reads.
+      const bundles = (events: Array<Record<string, any>>) =>
+        events.map((e) =>
+          JSON.parse(JSON.stringify(e.unsigned?.['m.relations'] ?? null, (k, v: unknown) => (k === 'age' ? undefined : v))),
+        );
+      expect(bundles(room.timeline.events), `room ${i}`).toEqual(bundles(expected));
+      // Only messages from others after bob's join count: i, the thread root, the edited original and its edit (not counted).
+      const unread = i + (i % 3 === 0 ? 1 : 0) + (i % 4 === 1 ? 1 : 0);
+      expect(room.unread_notifications.notification_count, `room ${i}`).toBe(unread);
+      expect(room.summary['m.joined_member_count'], `room ${i}`).toBe(2);
+      if (i % 2 === 1) expect(bodiesOf(room.timeline.events), `room ${i}`).not.toContain(`before ${i}`);
+    }
+    const threaded = body.rooms.join[rooms[3]!].timeline.events.find((e: Record<string, any>) => e.content.body === 'root 3');
+    expect(threaded.unsigned['m.relations']['m.thread']).toMatchObject({ count: 1, current_user_participated: true });
+    const edited = body.rooms.join[rooms[5]!].timeline.events.find((e: Record<string, any>) => e.content.body === 'typo 5');
+    expect(edited.unsigned['m.relations']['m.replace'].content['m.new_content'].body).toBe('fixed 5');
   });
 });

@@ -35,7 +35,7 @@ export async function upsertPresence(
 export async function presenceChangedSince(tx: Tx, userIds: readonly string[], since: number, upTo: number): Promise<PresenceRow[]> {
   if (userIds.length === 0) return [];
   return tx<PresenceRow[]>`select ${tx.unsafe(COLUMNS)} from presence
-    where user_id in ${tx(userIds as string[])} and stream_pos > ${since} and stream_pos <= ${upTo}
+    where user_id = any(${userIds as string[]}::text[]) and stream_pos > ${since} and stream_pos <= ${upTo}
     order by stream_pos`;
 }
 
@@ -49,5 +49,5 @@ export async function presenceChangedBetween(tx: Tx, since: number, upTo: number
 /** The current presence of the given users (those without a row have none). */
 export async function presenceOfUsers(tx: Tx, userIds: readonly string[]): Promise<PresenceRow[]> {
   if (userIds.length === 0) return [];
-  return tx<PresenceRow[]>`select ${tx.unsafe(COLUMNS)} from presence where user_id in ${tx(userIds as string[])}`;
+  return tx<PresenceRow[]>`select ${tx.unsafe(COLUMNS)} from presence where user_id = any(${userIds as string[]}::text[])`;
 }

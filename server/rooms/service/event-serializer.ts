@@ -1,9 +1,9 @@
 import { stateKey, type JsonObject } from '../../../federation/events/pdu.ts';
 import type { Tx } from '../../db/database.ts';
 import type { StoredEvent } from '../storage/events.ts';
-import { childrenOf, threadSummaries } from '../storage/relations.ts';
 import { toClientEvent, type ClientEvent } from './client-event.ts';
 import type { RoomState } from './room-state.ts';
+import { directReads, type StreamReads } from './stream-reads.ts';
 
 export interface Viewer {
   userId: string;
@@ -15,7 +15,7 @@ export interface Viewer {
  * prev_content, redacted_because, and the m.replace / m.thread / m.reference
  * aggregations, loaded in batches for the whole page.
  */
-export function createEventSerializer(roomState: RoomState) {
+export function createEventSerializer(roomState: RoomState, reads: StreamReads = directReads) {
   async function serialize(tx: Tx, events: StoredEvent[], viewer: Viewer, opts: { bundle?: boolean } = {}): Promise<ClientEvent[]> {
     if (events.length === 0) return [];
     const bundle = opts.bundle ?? true;
@@ -72,7 +72,7 @@ export function createEventSerializer(roomState: RoomState) {
       return m;
     };
 
-    const children = await childrenOf(tx, ids, ['m.replace', 'm.reference']);
+    const children = await reads.editsAndReferences(tx, ids);
     const latestEdit = new Map<string, { id: string; ts: number }>();
     for (const c of children) {
       if (c.rel_type === 'm.reference') {
@@ -90,7 +90,7 @@ export function createEventSerializer(roomState: RoomState) {
       }
     }
 
-    const threads = await threadSummaries(tx, ids, viewer.userId);
+    const threads = await reads.threads(tx, ids, viewer.userId);
     const toLoad = [...[...latestEdit.values()].map((v) => v.id), ...threads.map((t) => t.latest_event_id)];
     const loaded = await roomState.loadEvents(tx, toLoad);
     const nested = await serialize(tx, [...loaded.values()], viewer, { bundle: false });

@@ -1,9 +1,9 @@
 import { stateKey } from '../../../federation/events/pdu.ts';
 import type { Tx } from '../../db/database.ts';
 import type { StoredEvent } from '../storage/events.ts';
-import { currentStateEvent } from '../storage/rooms.ts';
 import { isEventVisible, parseHistoryVisibility, type HistoryVisibility } from './history-visibility.ts';
 import type { RoomState } from './room-state.ts';
+import { directReads, type StreamReads } from './stream-reads.ts';
 
 export type { HistoryVisibility } from './history-visibility.ts';
 
@@ -15,7 +15,10 @@ const MAX_MEMBERSHIP_STEPS = 100;
  * state before the event, the user's membership then, whether they joined
  * later) and leaves the verdict to the pure `isEventVisible`.
  */
-export function createVisibility(roomState: RoomState) {
+export function createVisibility(roomState: RoomState, reads: StreamReads = directReads) {
+  const currentMember = (tx: Tx, roomId: string, userId: string) =>
+    reads.currentStateEvent(tx, { roomId, type: 'm.room.member', stateKey: userId });
+
   async function membershipAt(tx: Tx, groupId: number | null, userId: string): Promise<string | undefined> {
     const id = (await roomState.stateIds(tx, groupId)).get(stateKey('m.room.member', userId));
     if (!id) return undefined;
@@ -30,7 +33,7 @@ export function createVisibility(roomState: RoomState) {
   }
 
   async function currentMembership(tx: Tx, roomId: string, userId: string): Promise<string | undefined> {
-    const id = await currentStateEvent(tx, roomId, 'm.room.member', userId);
+    const id = await currentMember(tx, roomId, userId);
     if (!id) return undefined;
     const m = (await roomState.loadEvent(tx, id))?.pdu.content.membership;
     return typeof m === 'string' ? m : undefined;
@@ -42,7 +45,7 @@ export function createVisibility(roomState: RoomState) {
    * from the newest join to now is short (a leave, a ban, an invite), and cached.
    */
   async function latestJoinPos(tx: Tx, roomId: string, userId: string): Promise<number | undefined> {
-    let id: string | undefined = await currentStateEvent(tx, roomId, 'm.room.member', userId);
+    let id: string | undefined = await currentMember(tx, roomId, userId);
     for (let step = 0; id && step < MAX_MEMBERSHIP_STEPS; step++) {
       const ev = await roomState.loadEvent(tx, id);
       if (!ev) return undefined;

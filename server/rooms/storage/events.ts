@@ -102,7 +102,7 @@ export async function insertEvent(tx: Tx, e: NewEventRow): Promise<void> {
 
 export async function getEvents(tx: Tx, eventIds: readonly string[]): Promise<Map<string, StoredEvent>> {
   if (eventIds.length === 0) return new Map();
-  const rows = await tx<EventRow[]>`select ${tx.unsafe(COLUMNS)} from events where event_id in ${tx(eventIds as string[])}`;
+  const rows = await tx<EventRow[]>`select ${tx.unsafe(COLUMNS)} from events where event_id = any(${eventIds as string[]}::text[])`;
   return new Map(rows.map((r) => [r.event_id, toStored(r)]));
 }
 
@@ -113,7 +113,7 @@ export async function getEvent(tx: Tx, eventId: string): Promise<StoredEvent | u
 /** Which of these event ids are stored (in any form: outlier, rejected, ...). */
 export async function knownEventIds(tx: Tx, eventIds: readonly string[]): Promise<Set<string>> {
   if (eventIds.length === 0) return new Set();
-  const rows = await tx<{ event_id: string }[]>`select event_id from events where event_id in ${tx(eventIds as string[])}`;
+  const rows = await tx<{ event_id: string }[]>`select event_id from events where event_id = any(${eventIds as string[]}::text[])`;
   return new Set(rows.map((r) => r.event_id));
 }
 
@@ -133,6 +133,33 @@ export async function roomEventsBetween(
         where room_id = ${roomId} and in_timeline and stream_pos > ${after} and stream_pos <= ${upTo}
         order by stream_pos asc limit ${opts.limit}`;
   return rows.map(toStored);
+}
+
+/** A room's stream between two positions: exclusive `after`, inclusive `upTo`. */
+export interface RoomSpan {
+  roomId: string;
+  after: number;
+  upTo: number;
+}
+
+/**
+ * The newest `limit` timeline events of each span, newest first, in one query for all of them:
+ * what a /sync pass reads of every room it renders.
+ */
+export async function recentEventsEach(tx: Tx, spans: readonly (RoomSpan & { limit: number })[]): Promise<StoredEvent[][]> {
+  if (spans.length === 0) return [];
+  const rows = await tx<(EventRow & { i: number })[]>`
+    select s.i::int as i, e.* from unnest(${spans.map((s) => s.roomId)}::text[], ${spans.map((s) => s.after)}::bigint[],
+                                         ${spans.map((s) => s.upTo)}::bigint[], ${spans.map((s) => s.limit)}::int[])
+      with ordinality as s(room_id, after, up_to, lim, i)
+    cross join lateral (
+      select ${tx.unsafe(COLUMNS)} from events
+      where room_id = s.room_id and in_timeline and stream_pos > s.after and stream_pos <= s.up_to
+      order by stream_pos desc limit s.lim) e
+    order by s.i, e.stream_pos desc`;
+  const out = spans.map((): StoredEvent[] => []);
+  for (const r of rows) out[r.i - 1]!.push(toStored(r));
+  return out;
 }
 
 /** A point in a room's topological order: (depth, stream position). */
@@ -182,7 +209,7 @@ export async function roomsWithEventsSince(tx: Tx, roomIds: readonly string[], s
   if (roomIds.length === 0) return [];
   const rows = await tx<{ room_id: string }[]>`
     select distinct room_id from events
-    where room_id in ${tx(roomIds as string[])} and in_timeline and stream_pos > ${since} and stream_pos <= ${upTo}`;
+    where room_id = any(${roomIds as string[]}::text[]) and in_timeline and stream_pos > ${since} and stream_pos <= ${upTo}`;
   return rows.map((r) => r.room_id);
 }
 

@@ -20,7 +20,7 @@ export async function upsertReceipt(tx: Tx, r: Omit<ReceiptRow, 'stream_pos'>, s
 export async function receiptsSince(tx: Tx, roomIds: readonly string[], since: number, upTo: number): Promise<ReceiptRow[]> {
   if (roomIds.length === 0) return [];
   return tx<ReceiptRow[]>`select room_id, receipt_type, user_id, thread_id, event_id, ts, stream_pos from receipts
-    where room_id in ${tx(roomIds as string[])} and stream_pos > ${since} and stream_pos <= ${upTo}`;
+    where room_id = any(${roomIds as string[]}::text[]) and stream_pos > ${since} and stream_pos <= ${upTo}`;
 }
 
 /** Where the user's newest read receipt (public or private, unthreaded or main) sits in the stream. */
@@ -28,19 +28,38 @@ export async function readUpTo(tx: Tx, roomIds: readonly string[], userId: strin
   if (roomIds.length === 0) return new Map();
   const rows = await tx<{ room_id: string; pos: number }[]>`
     select r.room_id, max(e.stream_pos)::bigint as pos from receipts r join events e on e.event_id = r.event_id
-    where r.user_id = ${userId} and r.room_id in ${tx(roomIds as string[])} and r.thread_id in ('', 'main')
+    where r.user_id = ${userId} and r.room_id = any(${roomIds as string[]}::text[]) and r.thread_id in ('', 'main')
     group by r.room_id`;
   return new Map(rows.map((r) => [r.room_id, r.pos]));
 }
 
-/** Messages from others after a stream position: the unread count a client badges. */
+/** Messages from others after a stream position that the timeline holds: the unread count a client badges. */
 export async function countUnread(tx: Tx, roomId: string, userId: string, after: number, upTo: number): Promise<number> {
-  const [row] = await tx<{ n: number }[]>`select count(*)::bigint as n from events
-    where room_id = ${roomId} and stream_pos > ${after} and stream_pos <= ${upTo} and sender <> ${userId}
-      and redacted_by is null and state_key is null
-      and type in ('m.room.message', 'm.room.encrypted', 'm.sticker', 'm.poll.start', 'org.matrix.msc3381.poll.start')
-      and (rel_type is null or rel_type not in ('m.replace', 'm.annotation'))`;
-  return row?.n ?? 0;
+  return (await countUnreadEach(tx, [{ roomId, userId, after, upTo }]))[0]!;
+}
+
+export interface UnreadKey {
+  roomId: string;
+  userId: string;
+  after: number;
+  upTo: number;
+}
+
+/** `countUnread` of several (room, user, window) keys in one query, in order. */
+export async function countUnreadEach(tx: Tx, keys: readonly UnreadKey[]): Promise<number[]> {
+  if (keys.length === 0) return [];
+  const rows = await tx<{ i: number; n: number }[]>`
+    select s.i::int as i, (select count(*) from events
+      where room_id = s.room_id and in_timeline and stream_pos > s.after and stream_pos <= s.up_to and sender <> s.user_id
+        and redacted_by is null and state_key is null
+        and type in ('m.room.message', 'm.room.encrypted', 'm.sticker', 'm.poll.start', 'org.matrix.msc3381.poll.start')
+        and (rel_type is null or rel_type not in ('m.replace', 'm.annotation')))::bigint as n
+    from unnest(${keys.map((k) => k.roomId)}::text[], ${keys.map((k) => k.userId)}::text[],
+                ${keys.map((k) => k.after)}::bigint[], ${keys.map((k) => k.upTo)}::bigint[])
+      with ordinality as s(room_id, user_id, after, up_to, i)`;
+  const out = keys.map(() => 0);
+  for (const r of rows) out[r.i - 1] = r.n;
+  return out;
 }
 
 /** Stream position of the event a user's receipt of one type (and thread) points at, if any. */

@@ -15,7 +15,7 @@ export async function childrenOf(tx: Tx, parentIds: readonly string[], relTypes:
   if (parentIds.length === 0) return [];
   return tx<ChildRow[]>`
     select event_id, relates_to, rel_type, sender, type, stream_pos, origin_server_ts from events
-    where relates_to in ${tx(parentIds as string[])} and rel_type in ${tx(relTypes as string[])} and redacted_by is null
+    where relates_to = any(${parentIds as string[]}::text[]) and rel_type = any(${relTypes as string[]}::text[]) and redacted_by is null
     order by stream_pos`;
 }
 
@@ -27,14 +27,30 @@ export interface ThreadSummaryRow {
 }
 
 export async function threadSummaries(tx: Tx, roots: readonly string[], userId: string): Promise<ThreadSummaryRow[]> {
-  if (roots.length === 0) return [];
-  return tx<ThreadSummaryRow[]>`
-    select t.relates_to as root, count(*)::bigint as count,
+  return (
+    await threadSummariesEach(
+      tx,
+      roots.map((root) => ({ root, userId })),
+    )
+  ).filter((t) => t !== undefined);
+}
+
+/** The thread summary of each (root, viewer) key, in order (undefined: no thread on that root), in one query. */
+export async function threadSummariesEach(
+  tx: Tx,
+  keys: readonly { root: string; userId: string }[],
+): Promise<(ThreadSummaryRow | undefined)[]> {
+  if (keys.length === 0) return [];
+  const rows = await tx<(ThreadSummaryRow & { i: number })[]>`
+    select s.i::int as i, s.root, count(*)::bigint as count,
            (array_agg(t.event_id order by t.stream_pos desc))[1] as latest_event_id,
-           bool_or(t.sender = ${userId}) as participated
-    from events t
-    where t.relates_to in ${tx(roots as string[])} and t.rel_type = 'm.thread' and t.redacted_by is null
-    group by t.relates_to`;
+           bool_or(t.sender = s.user_id) as participated
+    from unnest(${keys.map((k) => k.root)}::text[], ${keys.map((k) => k.userId)}::text[]) with ordinality as s(root, user_id, i)
+    join events t on t.relates_to = s.root and t.rel_type = 'm.thread' and t.redacted_by is null
+    group by s.i, s.root, s.user_id`;
+  const out = keys.map((): ThreadSummaryRow | undefined => undefined);
+  for (const { i, ...row } of rows) out[i - 1] = row;
+  return out;
 }
 
 export async function duplicateAnnotation(tx: Tx, target: string, sender: string, type: string, key: string): Promise<boolean> {

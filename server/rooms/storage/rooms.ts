@@ -52,9 +52,26 @@ export async function currentState(tx: Tx, roomId: string): Promise<CurrentState
 }
 
 export async function currentStateEvent(tx: Tx, roomId: string, type: string, stateKey: string): Promise<string | undefined> {
-  const [row] = await tx<{ event_id: string }[]>`
-    select event_id from current_state where room_id = ${roomId} and type = ${type} and state_key = ${stateKey}`;
-  return row?.event_id;
+  return (await currentStateEventsEach(tx, [{ roomId, type, stateKey }]))[0];
+}
+
+export interface StateCell {
+  roomId: string;
+  type: string;
+  stateKey: string;
+}
+
+/** The current state event of each (room, type, state key), in order, in one query. */
+export async function currentStateEventsEach(tx: Tx, cells: readonly StateCell[]): Promise<(string | undefined)[]> {
+  if (cells.length === 0) return [];
+  const rows = await tx<{ i: number; event_id: string }[]>`
+    select s.i::int as i, c.event_id
+    from unnest(${cells.map((c) => c.roomId)}::text[], ${cells.map((c) => c.type)}::text[], ${cells.map((c) => c.stateKey)}::text[])
+      with ordinality as s(room_id, type, state_key, i)
+    join current_state c using (room_id, type, state_key)`;
+  const out = cells.map((): string | undefined => undefined);
+  for (const r of rows) out[r.i - 1] = r.event_id;
+  return out;
 }
 
 export interface MembershipRow {

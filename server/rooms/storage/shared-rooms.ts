@@ -11,7 +11,7 @@ export async function usersSharingRoomWith(tx: Tx, userId: string, among?: reado
     from current_state mine
     join current_state other on other.room_id = mine.room_id and other.type = 'm.room.member' and other.membership = 'join'
     where mine.type = 'm.room.member' and mine.state_key = ${userId} and mine.membership = 'join'
-      ${among ? tx`and other.state_key in ${tx(among as string[])}` : tx``}`;
+      ${among ? tx`and other.state_key = any(${among as string[]}::text[])` : tx``}`;
   return rows.map((r) => r.user_id);
 }
 

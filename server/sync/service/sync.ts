@@ -29,13 +29,24 @@ export interface SyncDeps {
 }
 
 /** /sync v2: one pass computes everything after `since`; an empty pass waits for the notifier. */
-export function createSync({ sql, notifier, sources: src, roomsInParallel }: SyncDeps) {
+export function createSync({ sql, notifier, sources, roomsInParallel }: SyncDeps) {
+  // Passes that start in the same tick (the syncs one event woke) share one set of loaders, so
+  // their per-room reads go out together; a later tick gets a set of its own.
+  let tickSources: SyncSources | undefined;
+  function batchedSources(): SyncSources {
+    if (!tickSources) {
+      tickSources = { ...sources, ...sources.batched() };
+      setImmediate(() => (tickSources = undefined));
+    }
+    return tickSources;
+  }
+
   /** One pass: each stream's provider reads (since, upTo] and fills its section of the response. */
   async function once(viewer: Viewer, req: SyncRequest, upTo: StreamPoint) {
     const since = req.since;
     const pass: SyncPass = {
       sql,
-      src,
+      src: batchedSources(),
       viewer,
       since,
       sincePos: since?.pos ?? 0,
@@ -80,7 +91,7 @@ export function createSync({ sql, notifier, sources: src, roomsInParallel }: Syn
    * on, and those only when the request will wait.
    */
   async function nothingNew(viewer: Viewer, req: SyncRequest, upTo: StreamPoint) {
-    const joinedRooms = req.timeoutMs > 0 ? roomsToWaitOn(await src.memberships(sql, viewer.userId)) : new Set<string>();
+    const joinedRooms = req.timeoutMs > 0 ? roomsToWaitOn(await sources.memberships(sql, viewer.userId)) : new Set<string>();
     return { empty: true, joinedRooms, body: emptyBody(upTo) };
   }
 

@@ -22,7 +22,8 @@ export interface InitialSyncOutcome {
   initialBytes: number;
   joinedRoomsInResponse: number;
   incrementalEmptyMs: number;
-  incrementalOneEventMs: number;
+  /** Undefined when a sync right after the send did not carry it. */
+  incrementalOneEventMs: number | undefined;
   setupSeconds: number;
   /** The timed requests, on the machine's monotonic clock (ms). */
   window: { start: number; end: number };
@@ -73,11 +74,17 @@ export async function runInitialSync(d: {
   const init = replies.slice(0, scale.repeats);
   const emp = replies.slice(scale.repeats, 5 + scale.repeats);
   const syncsAfterSend = replies.slice(5 + scale.repeats).filter((_, i) => i % 2 === 1);
-  for (const s of syncsAfterSend) {
+  const carried = syncsAfterSend.map((s) => {
     const body = s.body as { rooms?: { join?: Record<string, { timeline?: { events?: unknown[] } }> } };
-    const events = Object.values(body.rooms?.join ?? {}).reduce((n, r) => n + (r.timeline?.events?.length ?? 0), 0);
-    if (events !== 1) throw new Error(`incremental sync after one send returned ${events} timeline events, expected 1`);
-  }
+    return Object.values(body.rooms?.join ?? {}).reduce((n, r) => n + (r.timeline?.events?.length ?? 0), 0);
+  });
+  if (carried.some((n) => n > 1))
+    throw new Error(`incremental sync after one send returned ${carried.join(', ')} timeline events, expected 1`);
+  // A server without read-your-writes (Dendrite applies events to its sync stream asynchronously)
+  // answers before the event is there: that figure would time a sync with nothing new, so it is left out.
+  const deliveredAll = carried.every((n) => n === 1);
+  if (!deliveredAll)
+    console.error(`[bench]   incremental sync right after a send carried ${carried.join(', ')} events (expected 1 each): figure left out`);
   return {
     rooms: rooms.length,
     messagesPerRoom: scale.messagesPerRoom,
@@ -86,7 +93,7 @@ export async function runInitialSync(d: {
     initialBytes: median(init.map((r) => r.bytes)),
     joinedRoomsInResponse: joined,
     incrementalEmptyMs: round(median(emp.map((r) => r.ms)), 2),
-    incrementalOneEventMs: round(median(syncsAfterSend.map((r) => r.ms)), 2),
+    incrementalOneEventMs: deliveredAll ? round(median(syncsAfterSend.map((r) => r.ms)), 2) : undefined,
     setupSeconds: round(setupSeconds, 1),
     window,
   };

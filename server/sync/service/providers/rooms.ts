@@ -23,18 +23,24 @@ export interface RoomExtras {
 export async function roomsProvider(pass: SyncPass, rooms: RoomSet, extras: RoomExtras): Promise<RoomSections> {
   const { sql, src, since, sincePos, upTo } = pass;
   const withEvents = since ? new Set(await src.roomsWithEventsSince(sql, rooms.joinedIds, sincePos, upTo.pos)) : new Set(rooms.joinedIds);
-  const readPos = await src.readUpTo(sql, rooms.joinedIds, pass.viewer.userId);
-  const out: RoomSections = { join: {}, invite: {}, leave: {}, knock: {} };
-  const joined = rooms.wanted.filter((m) => m.membership === 'join');
-  const sections = await inParallel(joined, pass.roomsInParallel, (m) =>
-    joinedRoom(pass, rooms, extras, m, !since || m.stream_pos > sincePos, withEvents.has(m.room_id), readPos),
+  const newMembership = (m: Membership) => !since || m.stream_pos > sincePos;
+  const touched = (roomId: string) => extras.ephemeral.some((s) => s.touched(roomId)) || extras.accountData.touched(roomId);
+  // A joined room is in the response if the client has not seen it whole, or something in it moved.
+  const shown = rooms.wanted.filter(
+    (m) => m.membership === 'join' && (pass.fullState || newMembership(m) || withEvents.has(m.room_id) || touched(m.room_id)),
   );
-  joined.forEach((m, i) => {
-    if (sections[i]) out.join[m.room_id] = sections[i];
-  });
+  const readPos = await src.readUpTo(
+    sql,
+    shown.map((m) => m.room_id),
+    pass.viewer.userId,
+  );
+  const out: RoomSections = { join: {}, invite: {}, leave: {}, knock: {} };
+  const sections = await inParallel(shown, pass.roomsInParallel, (m) =>
+    joinedRoom(pass, rooms, extras, m, newMembership(m), withEvents.has(m.room_id), readPos),
+  );
+  shown.forEach((m, i) => (out.join[m.room_id] = sections[i]));
   for (const m of rooms.wanted) {
-    const newMembership = !since || m.stream_pos > sincePos;
-    if ((m.membership === 'invite' || m.membership === 'knock') && newMembership) {
+    if ((m.membership === 'invite' || m.membership === 'knock') && newMembership(m)) {
       const events = await strippedRoom(pass, rooms, m);
       if (!events) continue;
       if (m.membership === 'invite') out.invite[m.room_id] = { invite_state: { events } };
@@ -63,8 +69,6 @@ async function joinedRoom(
   const { sql, src, since, sincePos, upTo, viewer, filter } = pass;
   const roomId = m.room_id;
   const fresh = pass.fullState || newMembership;
-  const touched = extras.ephemeral.some((s) => s.touched(roomId)) || extras.accountData.touched(roomId);
-  if (!fresh && !hasEvents && !touched) return undefined;
   const window = { roomId, after: fresh ? 0 : sincePos, upTo: upTo.pos, fresh, newlyJoined: !!since && newMembership };
   const { timeline, state, timelineEvents } =
     hasEvents || fresh
