@@ -33,11 +33,6 @@ export async function readUpTo(tx: Tx, roomIds: readonly string[], userId: strin
   return new Map(rows.map((r) => [r.room_id, r.pos]));
 }
 
-/** Messages from others after a stream position that the timeline holds: the unread count a client badges. */
-export async function countUnread(tx: Tx, roomId: string, userId: string, after: number, upTo: number): Promise<number> {
-  return (await countUnreadEach(tx, [{ roomId, userId, after, upTo }]))[0]!;
-}
-
 export interface UnreadKey {
   roomId: string;
   userId: string;
@@ -45,7 +40,10 @@ export interface UnreadKey {
   upTo: number;
 }
 
-/** `countUnread` of several (room, user, window) keys in one query, in order. */
+/**
+ * Messages from others after a stream position that the timeline holds (the unread count a client
+ * badges), for several (room, user, window) keys in one query, in order.
+ */
 export async function countUnreadEach(tx: Tx, keys: readonly UnreadKey[]): Promise<number[]> {
   if (keys.length === 0) return [];
   const rows = await tx<{ i: number; n: number }[]>`

@@ -51,10 +51,6 @@ export async function currentState(tx: Tx, roomId: string): Promise<CurrentState
   return tx<CurrentStateRow[]>`select type, state_key, event_id, membership from current_state where room_id = ${roomId}`;
 }
 
-export async function currentStateEvent(tx: Tx, roomId: string, type: string, stateKey: string): Promise<string | undefined> {
-  return (await currentStateEventsEach(tx, [{ roomId, type, stateKey }]))[0];
-}
-
 export interface StateCell {
   roomId: string;
   type: string;
