@@ -21,7 +21,7 @@ import { createPresence } from './presence/index.ts';
 import { createPush } from './push/index.ts';
 import { createRooms, type Rooms } from './rooms/index.ts';
 import { createVoip } from './voip/index.ts';
-import { createSyncComponent } from './sync/index.ts';
+import { createSyncComponent, type SyncSources } from './sync/index.ts';
 import {
   bridgeNotifierOverRedis,
   createNotifier,
@@ -189,7 +189,7 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
       notifier,
       auth: accounts.auth,
       usersSharingRoomWith: rooms.usersSharingRoomWith,
-      usersNewlySharingRoomWith: rooms.usersNewlySharingRoomWith,
+      usersNewlySharingRoomWithEach: rooms.usersNewlySharingRoomWithEach,
       shareARoom: rooms.shareARoom,
       userExists: async (userId) => (await accounts.userData.getProfile(userId).catch(() => undefined)) !== undefined,
     });
@@ -201,7 +201,12 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
       usersVisibleInDirectory: rooms.usersVisibleInDirectory,
       searchProfiles: accounts.userData.searchProfiles,
     });
-    const sources = { ...rooms.syncSources, pushRulesSince: push.pushRulesSince, presenceSince: presence.presenceSince };
+    const sources: SyncSources = {
+      ...rooms.syncSources,
+      pushRulesSince: push.pushRulesSince,
+      presenceSince: presence.presenceSince,
+      batched: () => ({ ...rooms.syncSources.batched(), ...push.batched(), ...presence.batched() }),
+    };
     const shutdown = new AbortController();
     const sync = createSyncComponent({
       sql: db.sql,

@@ -11,6 +11,7 @@ export function createPresence(deps: PresenceDeps & { auth: MiddlewareHandler<Ap
   return {
     /** For /sync: m.presence events due to a user. */
     presenceSince: presence.presenceSince,
+    batched: presence.batched,
     /** For /sync's set_presence. */
     syncing: presence.syncing,
     mount(app: Hono<AppEnv>): void {

@@ -27,6 +27,7 @@ export function createPush({ sql, notifier, auth, subscribe, predecessorOf }: Pu
     pushRules,
     /** For /sync: the m.push_rules account data content when it is due. */
     pushRulesSince: pushRules.pushRulesSince,
+    batched: pushRules.batched,
     mount(app: Hono<AppEnv>): void {
       pushRuleRoutes(app, { auth, pushRules });
     },

@@ -37,7 +37,7 @@ import { createReports } from './service/reports.ts';
 import { createRoomWrites } from './service/room-writes.ts';
 import { createTags } from './service/tags.ts';
 import { createVisibility } from './service/visibility.ts';
-import { shareARoom, usersNewlySharingRoomWith, usersSharingRoomWith, usersVisibleInDirectory } from './storage/shared-rooms.ts';
+import { shareARoom, usersNewlySharingRoomWithEach, usersSharingRoomWith, usersVisibleInDirectory } from './storage/shared-rooms.ts';
 
 export interface RoomsDeps {
   sql: Sql;
@@ -132,7 +132,7 @@ export function createRooms({
     reads,
     /** For presence: who shares a joined room with a user (of some candidates, since when), and whether two users do. */
     usersSharingRoomWith,
-    usersNewlySharingRoomWith,
+    usersNewlySharingRoomWithEach,
     shareARoom,
     /** For the user directory: whom a user's search may find. */
     usersVisibleInDirectory,

@@ -4,7 +4,7 @@ import type { JsonObject } from '../../../federation/events/pdu.ts';
 import type { Sql } from '../../db/database.ts';
 import { nextStreamPosition } from '../../db/stream.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
-import { accountDataSince, getAccountData, lockAccountData, putAccountData } from '../storage/account-data.ts';
+import { accountDataSinceEach, getAccountData, getAccountDataEach, lockAccountData, putAccountData } from '../storage/account-data.ts';
 import type { Tx } from '../../db/database.ts';
 import { getFilter, insertFilter } from '../storage/filters.ts';
 import { getUser, searchUsers, setProfileField } from '../storage/users.ts';
@@ -104,14 +104,12 @@ export function createUserData({ sql, wakeSync, publish }: UserDataDeps) {
     /** One entry, or undefined when absent (getAccountData answers 404 instead). */
     findAccountData: (tx: Tx, userId: string, roomId: string, type: string) => getAccountData(tx, userId, roomId, type),
 
-    accountDataSince: (tx: Tx, userId: string, since: number) => accountDataSince(tx, userId, since),
+    /** For /sync: each (user, since) key's account data changed after `since`, in one query. */
+    accountDataSinceEach: (tx: Tx, keys: readonly { userId: string; since: number }[]) => accountDataSinceEach(tx, keys),
 
     /** Users whose events this user does not want to see (m.ignored_user_list). */
-    async ignoredUsers(tx: Tx, userId: string): Promise<Set<string>> {
-      const content = await getAccountData(tx, userId, '', 'm.ignored_user_list');
-      const ignored = content?.ignored_users;
-      return new Set(ignored && typeof ignored === 'object' && !Array.isArray(ignored) ? Object.keys(ignored) : []);
-    },
+    ignoredUsers: async (tx: Tx, userId: string): Promise<Set<string>> => (await ignoredUsersEach(tx, [userId]))[0]!,
+    ignoredUsersEach,
 
     createFilter: (userId: string, filter: JsonObject) => insertFilter(sql, userId, filter),
 
@@ -124,3 +122,11 @@ export function createUserData({ sql, wakeSync, publish }: UserDataDeps) {
 }
 
 export type UserData = ReturnType<typeof createUserData>;
+
+/** `ignoredUsers` of several users in one query, in order. */
+async function ignoredUsersEach(tx: Tx, userIds: readonly string[]): Promise<Set<string>[]> {
+  return (await getAccountDataEach(tx, userIds, '', 'm.ignored_user_list')).map((content) => {
+    const ignored = content?.ignored_users;
+    return new Set(ignored && typeof ignored === 'object' && !Array.isArray(ignored) ? Object.keys(ignored) : []);
+  });
+}

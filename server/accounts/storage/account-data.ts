@@ -1,4 +1,5 @@
 import type { JsonObject } from '../../../federation/events/pdu.ts';
+import { byKeyIndex } from '../../db/batch.ts';
 import type { Tx } from '../../db/database.ts';
 
 /** Global account data uses room_id ''. */
@@ -22,9 +23,22 @@ export async function lockAccountData(tx: Tx, userId: string, roomId: string, ty
 }
 
 export async function getAccountData(tx: Tx, userId: string, roomId: string, type: string): Promise<JsonObject | undefined> {
-  const [row] = await tx<{ content: JsonObject }[]>`
-    select content from account_data where user_id = ${userId} and room_id = ${roomId} and type = ${type}`;
-  return row?.content;
+  return (await getAccountDataEach(tx, [userId], roomId, type))[0];
+}
+
+/** One entry (room and type) of each of several users, in one query, in order. */
+export async function getAccountDataEach(
+  tx: Tx,
+  userIds: readonly string[],
+  roomId: string,
+  type: string,
+): Promise<(JsonObject | undefined)[]> {
+  if (userIds.length === 0) return [];
+  const rows = await tx<{ i: number; content: JsonObject }[]>`
+    select s.i::int as i, a.content
+    from unnest(${userIds as string[]}::text[]) with ordinality as s(user_id, i)
+    join account_data a on a.user_id = s.user_id and a.room_id = ${roomId} and a.type = ${type}`;
+  return byKeyIndex(userIds.length, rows).map((rs) => rs[0]?.content);
 }
 
 export interface AccountDataRow {
@@ -34,9 +48,13 @@ export interface AccountDataRow {
   stream_pos: number;
 }
 
-/** Everything changed after `since` (0 for all), for /sync. */
-export async function accountDataSince(tx: Tx, userId: string, since: number): Promise<AccountDataRow[]> {
-  return tx<AccountDataRow[]>`
-    select room_id, type, content, stream_pos from account_data
-    where user_id = ${userId} and stream_pos > ${since} order by stream_pos`;
+/** What each (user, since) key changed after `since` (0 for all), for /sync, in one query, in order. */
+export async function accountDataSinceEach(tx: Tx, keys: readonly { userId: string; since: number }[]): Promise<AccountDataRow[][]> {
+  if (keys.length === 0) return [];
+  const rows = await tx<(AccountDataRow & { i: number })[]>`
+    select s.i::int as i, a.room_id, a.type, a.content, a.stream_pos
+    from unnest(${keys.map((k) => k.userId)}::text[], ${keys.map((k) => k.since)}::bigint[]) with ordinality as s(user_id, since, i)
+    join account_data a on a.user_id = s.user_id and a.stream_pos > s.since
+    order by a.stream_pos`;
+  return byKeyIndex(keys.length, rows).map((rs) => rs.map(({ i: _, ...a }) => a));
 }

@@ -1,3 +1,4 @@
+import { batchedOn, direct, type KeyedReads } from '../../db/batch.ts';
 import { transaction } from '../../db/transaction.ts';
 import type { JsonObject } from '../../../federation/events/pdu.ts';
 import type { Sql, Tx } from '../../db/database.ts';
@@ -19,8 +20,8 @@ export interface PresenceDeps {
   notifier: Notifier;
   /** Rooms: users joined to a room the user is joined to (of `among`, when given). */
   usersSharingRoomWith: (tx: Tx, userId: string, among?: readonly string[]) => Promise<string[]>;
-  /** Rooms: users who came to share a joined room with the user after a stream position. */
-  usersNewlySharingRoomWith: (tx: Tx, userId: string, since: number) => Promise<string[]>;
+  /** Rooms: for each (user, since), the users who came to share a joined room with the user after `since`. */
+  usersNewlySharingRoomWithEach: (tx: Tx, keys: readonly { userId: string; since: number }[]) => Promise<string[][]>;
   shareARoom: (tx: Tx, a: string, b: string) => Promise<boolean>;
   /** Accounts: whether a (local, active) user exists. */
   userExists: (userId: string) => Promise<boolean>;
@@ -55,7 +56,7 @@ export function createPresenceService({
   sql,
   notifier,
   usersSharingRoomWith,
-  usersNewlySharingRoomWith,
+  usersNewlySharingRoomWithEach,
   shareARoom,
   userExists,
 }: PresenceDeps) {
@@ -67,9 +68,9 @@ export function createPresenceService({
    * 1,000 clients coming online is 1,000 x 1,000 of them. So an incremental sync starts
    * from what changed in its window (few rows, by index) and asks which of those share
    * a room; past CHANGED_CAP changes (an old token), the member list is cheaper again.
+   * `window` is the first CHANGED_CAP + 1 changes of anyone in (since, upTo].
    */
-  async function changedSince(tx: Tx, userId: string, since: number, upTo: number): Promise<PresenceRow[]> {
-    const window = await presenceChangedBetween(tx, since, upTo, CHANGED_CAP + 1);
+  async function changedSince(tx: Tx, window: PresenceRow[], userId: string, since: number, upTo: number): Promise<PresenceRow[]> {
     if (window.length <= CHANGED_CAP) {
       const others = [...new Set(window.map((r) => r.user_id).filter((u) => u !== userId))];
       const sharing = new Set(await usersSharingRoomWith(tx, userId, others));
@@ -77,6 +78,29 @@ export function createPresenceService({
     }
     const users = [...new Set([userId, ...(await usersSharingRoomWith(tx, userId))])];
     return presenceChangedSince(tx, users, since, upTo);
+  }
+
+  /**
+   * m.presence events for /sync: the user and those sharing a room with them, changed
+   * in (since, upTo]; and, in an incremental sync, the current presence of users who
+   * came to share a room since, which the client has not seen however old it is.
+   */
+  function presenceSinceOver(k: KeyedReads) {
+    // The passes one event woke ask for the same window: it is read once.
+    const changedBetween = k.one(
+      (w: { since: number; upTo: number }) => `${w.since}\n${w.upTo}`,
+      (tx, windows) => Promise.all(windows.map((w) => presenceChangedBetween(tx, w.since, w.upTo, CHANGED_CAP + 1))),
+    );
+    const newlySharing = k.one((n: { userId: string; since: number }) => `${n.userId}\n${n.since}`, usersNewlySharingRoomWithEach);
+    return async (tx: Tx, userId: string, since: number | undefined, upTo: number): Promise<JsonObject[]> => {
+      const window = await changedBetween(tx, { since: since ?? 0, upTo });
+      const changed = await changedSince(tx, window, userId, since ?? 0, upTo);
+      const seen = new Set(changed.map((r) => r.user_id));
+      const newcomers = since === undefined ? [] : (await newlySharing(tx, { userId, since })).filter((u) => !seen.has(u));
+      const rows = [...changed, ...(await presenceOfUsers(tx, newcomers)).filter((r) => r.stream_pos <= upTo)];
+      const now = Date.now();
+      return rows.map((r) => ({ type: 'm.presence', sender: r.user_id, content: contentOf(r, now) }) as unknown as JsonObject);
+    };
   }
 
   async function write(
@@ -135,19 +159,9 @@ export function createPresenceService({
       return contentOf(await getPresence(sql, userId), Date.now());
     },
 
-    /**
-     * m.presence events for /sync: the user and those sharing a room with them, changed
-     * in (since, upTo]; and, in an incremental sync, the current presence of users who
-     * came to share a room since, which the client has not seen however old it is.
-     */
-    async presenceSince(tx: Tx, userId: string, since: number | undefined, upTo: number): Promise<JsonObject[]> {
-      const changed = await changedSince(tx, userId, since ?? 0, upTo);
-      const seen = new Set(changed.map((r) => r.user_id));
-      const newcomers = since === undefined ? [] : (await usersNewlySharingRoomWith(tx, userId, since)).filter((u) => !seen.has(u));
-      const rows = [...changed, ...(await presenceOfUsers(tx, newcomers)).filter((r) => r.stream_pos <= upTo)];
-      const now = Date.now();
-      return rows.map((r) => ({ type: 'm.presence', sender: r.user_id, content: contentOf(r, now) }) as unknown as JsonObject);
-    },
+    presenceSince: presenceSinceOver(direct),
+    /** The same read for /sync passes batched per tick (the passes one event woke read it as one). */
+    batched: () => ({ presenceSince: presenceSinceOver(batchedOn(sql)) }),
   };
 }
 

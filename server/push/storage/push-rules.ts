@@ -12,8 +12,19 @@ export async function lockPushRules(tx: Tx, userId: string): Promise<void> {
 }
 
 export async function getPushRules(tx: Tx, userId: string): Promise<PushRulesRow | undefined> {
-  const [row] = await tx<PushRulesRow[]>`select rules, stream_pos from push_rules where user_id = ${userId}`;
-  return row;
+  return (await getPushRulesEach(tx, [userId]))[0];
+}
+
+/** The stored rules of each of several users (undefined for one who never changed any), in one query, in order. */
+export async function getPushRulesEach(tx: Tx, userIds: readonly string[]): Promise<(PushRulesRow | undefined)[]> {
+  if (userIds.length === 0) return [];
+  const rows = await tx<(PushRulesRow & { i: number })[]>`
+    select s.i::int as i, p.rules, p.stream_pos
+    from unnest(${userIds as string[]}::text[]) with ordinality as s(user_id, i)
+    join push_rules p on p.user_id = s.user_id`;
+  const out = userIds.map((): PushRulesRow | undefined => undefined);
+  for (const { i, ...row } of rows) out[i - 1] = row;
+  return out;
 }
 
 export async function putPushRules(tx: Tx, userId: string, rules: UserPushRules, streamPos: number): Promise<void> {

@@ -1,17 +1,25 @@
-import DataLoader from 'dataloader';
-import type { Sql, Tx } from '../../db/database.ts';
-import { recentEventsEach, type RoomSpan, type StoredEvent } from '../storage/events.ts';
-import { countUnreadEach, type UnreadKey } from '../storage/receipts.ts';
-import { childrenOf, threadSummaries, threadSummariesEach, type ChildRow, type ThreadSummaryRow } from '../storage/relations.ts';
-import { currentStateEventsEach, type StateCell } from '../storage/rooms.ts';
+import { direct, type KeyedReads } from '../../db/batch.ts';
+import type { Tx } from '../../db/database.ts';
+import { hasEventsEach, recentEventsEach, type RoomSpan, type StoredEvent } from '../storage/events.ts';
+import { forgottenRoomsEach } from '../storage/forgotten.ts';
+import { countUnreadEach, readUpToEach, receiptsEach, type ReaderInRoom, type ReceiptRow, type UnreadKey } from '../storage/receipts.ts';
+import { childrenOf, threadSummariesEach, type ChildRow, type ThreadSummaryRow } from '../storage/relations.ts';
+import { currentStateEventsEach, membershipsEach, type MembershipRow, type StateCell } from '../storage/rooms.ts';
 
 /**
- * The reads a /sync pass makes once per room: the timeline's newest events, the unread count,
- * the viewer's current membership (for history visibility), and the relations the serializer
- * bundles. Direct, each is its own query; batched, the ones asked in the same tick go out as one.
+ * The reads a /sync pass makes: once per user (memberships, forgotten rooms) and once per room
+ * (the timeline's newest events, whether there are any, receipts, the unread count and where the
+ * user read up to, the viewer's current membership for history visibility, and the relations
+ * the serializer bundles). Direct, each is its own query; batched, the ones asked in the same
+ * tick (the rooms of a pass, the passes one event woke) go out as one per kind.
  */
 export interface StreamReads {
+  memberships(tx: Tx, userId: string): Promise<MembershipRow[]>;
+  forgotten(tx: Tx, userId: string): Promise<Set<string>>;
   recentEvents(tx: Tx, span: RoomSpan & { limit: number }): Promise<StoredEvent[]>;
+  hasEvents(tx: Tx, spans: readonly RoomSpan[]): Promise<boolean[]>;
+  receipts(tx: Tx, spans: readonly RoomSpan[]): Promise<ReceiptRow[][]>;
+  readUpTo(tx: Tx, keys: readonly ReaderInRoom[]): Promise<(number | undefined)[]>;
   countUnread(tx: Tx, key: UnreadKey): Promise<number>;
   currentStateEvent(tx: Tx, cell: StateCell): Promise<string | undefined>;
   /** Unredacted m.replace and m.reference children of the given events. */
@@ -21,74 +29,35 @@ export interface StreamReads {
 
 const BUNDLED_REL_TYPES = ['m.replace', 'm.reference'];
 
-/** Each read is its own query, in the caller's transaction. */
-export const directReads: StreamReads = {
-  recentEvents: async (tx, span) => (await recentEventsEach(tx, [span]))[0]!,
-  countUnread: async (tx, key) => (await countUnreadEach(tx, [key]))[0]!,
-  currentStateEvent: async (tx, cell) => (await currentStateEventsEach(tx, [cell]))[0],
-  editsAndReferences: (tx, parentIds) => childrenOf(tx, parentIds, BUNDLED_REL_TYPES),
-  threads: threadSummaries,
-};
+const spanKey = (s: RoomSpan) => `${s.roomId}\n${s.after}\n${s.upTo}`;
+const same = (k: string) => k;
 
-/** Keys per query: large enough for a big account in one round trip, small enough to keep each query quick. */
-const MAX_BATCH = 1_000;
-
-/**
- * The reads through loaders on the pool: the reads asked in one tick (the rooms of a pass, the
- * passes one event woke) go to the database as one query per kind. Outside any transaction,
- * which is how /sync reads; nothing is cached, so a later tick reads afresh.
- */
-export function batchedReads(sql: Sql): StreamReads {
-  const span = (s: RoomSpan) => `${s.roomId}\n${s.after}\n${s.upTo}`;
-  const recent = loader(
-    (s: RoomSpan & { limit: number }) => `${span(s)}\n${s.limit}`,
-    (keys) => recentEventsEach(sql, keys),
-  );
-  const unread = loader(
-    (k: UnreadKey) => `${span(k)}\n${k.userId}`,
-    (keys) => countUnreadEach(sql, keys),
-  );
-  const state = loader(
-    (c: StateCell) => `${c.roomId}\n${c.type}\n${c.stateKey}`,
-    (keys) => currentStateEventsEach(sql, keys),
-  );
-  const children = loader(
-    (id: string) => id,
-    async (ids) => {
-      const byParent = new Map(ids.map((id) => [id, [] as ChildRow[]]));
-      for (const c of await childrenOf(sql, ids, BUNDLED_REL_TYPES)) byParent.get(c.relates_to)?.push(c);
-      return ids.map((id) => byParent.get(id)!);
-    },
-  );
-  const thread = loader(
-    (k: { root: string; userId: string }) => `${k.root}\n${k.userId}`,
-    (keys) => threadSummariesEach(sql, keys),
-  );
+export function streamReads(k: KeyedReads): StreamReads {
+  const children = k.many(same, async (tx, ids: string[]) => {
+    const byParent = new Map(ids.map((id) => [id, [] as ChildRow[]]));
+    for (const c of await childrenOf(tx, ids, BUNDLED_REL_TYPES)) byParent.get(c.relates_to)?.push(c);
+    return ids.map((id) => byParent.get(id)!);
+  });
+  const thread = k.many((t: { root: string; userId: string }) => `${t.root}\n${t.userId}`, threadSummariesEach);
   return {
-    recentEvents: (_tx, s) => recent.load(s),
-    countUnread: (_tx, k) => unread.load(k),
-    currentStateEvent: (_tx, c) => state.load(c),
-    editsAndReferences: async (_tx, ids) => (await children.loadMany(ids)).flatMap(rowsOrThrow),
-    threads: async (_tx, roots, userId) =>
-      (await thread.loadMany(roots.map((root) => ({ root, userId })))).map(rowsOrThrow).filter((t) => t !== undefined),
+    memberships: k.one(same, membershipsEach),
+    forgotten: k.one(same, forgottenRoomsEach),
+    recentEvents: k.one((s) => `${spanKey(s)}\n${s.limit}`, recentEventsEach),
+    hasEvents: k.many(spanKey, hasEventsEach),
+    receipts: k.many(spanKey, receiptsEach),
+    readUpTo: k.many((r) => `${r.roomId}\n${r.userId}`, readUpToEach),
+    countUnread: k.one((u) => `${spanKey(u)}\n${u.userId}`, countUnreadEach),
+    currentStateEvent: k.one((c) => `${c.roomId}\n${c.type}\n${c.stateKey}`, currentStateEventsEach),
+    editsAndReferences: async (tx, ids) => (await children(tx, ids)).flat(),
+    threads: async (tx, roots, userId) =>
+      (
+        await thread(
+          tx,
+          roots.map((root) => ({ root, userId })),
+        )
+      ).filter((t) => t !== undefined),
   };
 }
 
-function rowsOrThrow<T>(v: T | Error): T {
-  if (v instanceof Error) throw v;
-  return v;
-}
-
-/** A loader without a cache whose batch function sees each distinct key (by `keyOf`) once. */
-function loader<K, V>(keyOf: (k: K) => string, read: (keys: K[]) => Promise<V[]>): DataLoader<K, V> {
-  return new DataLoader<K, V>(
-    async (keys) => {
-      const distinct = new Map<string, K>();
-      for (const k of keys) if (!distinct.has(keyOf(k))) distinct.set(keyOf(k), k);
-      const values = await read([...distinct.values()]);
-      const byKey = new Map([...distinct.keys()].map((id, i) => [id, values[i] as V]));
-      return keys.map((k) => byKey.get(keyOf(k)) as V);
-    },
-    { cache: false, maxBatchSize: MAX_BATCH },
-  );
-}
+/** Each read is its own query, in the caller's transaction. */
+export const directReads: StreamReads = streamReads(direct);

@@ -205,12 +205,18 @@ export async function topoPointAtStream(tx: Tx, roomId: string, pos: number): Pr
 }
 
 /** Rooms (of a given set) with timeline events after `since`, for incremental sync. */
-export async function roomsWithEventsSince(tx: Tx, roomIds: readonly string[], since: number, upTo: number): Promise<string[]> {
-  if (roomIds.length === 0) return [];
-  const rows = await tx<{ room_id: string }[]>`
-    select distinct room_id from events
-    where room_id = any(${roomIds as string[]}::text[]) and in_timeline and stream_pos > ${since} and stream_pos <= ${upTo}`;
-  return rows.map((r) => r.room_id);
+/** Whether each span holds a timeline event, in one query for all of them, in order. */
+export async function hasEventsEach(tx: Tx, spans: readonly RoomSpan[]): Promise<boolean[]> {
+  if (spans.length === 0) return [];
+  const rows = await tx<{ i: number }[]>`
+    select s.i::int as i
+    from unnest(${spans.map((s) => s.roomId)}::text[], ${spans.map((s) => s.after)}::bigint[], ${spans.map((s) => s.upTo)}::bigint[])
+      with ordinality as s(room_id, after, up_to, i)
+    where exists (select 1 from events e
+      where e.room_id = s.room_id and e.in_timeline and e.stream_pos > s.after and e.stream_pos <= s.up_to)`;
+  const out = spans.map(() => false);
+  for (const r of rows) out[r.i - 1] = true;
+  return out;
 }
 
 export async function setRedacted(tx: Tx, eventId: string, redactedBy: string, pruned: Omit<Pdu, 'event_id'>): Promise<void> {

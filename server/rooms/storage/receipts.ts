@@ -1,4 +1,6 @@
+import { byKeyIndex } from '../../db/batch.ts';
 import type { Tx } from '../../db/database.ts';
+import type { RoomSpan } from './events.ts';
 
 export interface ReceiptRow {
   room_id: string;
@@ -17,20 +19,37 @@ export async function upsertReceipt(tx: Tx, r: Omit<ReceiptRow, 'stream_pos'>, s
       set event_id = excluded.event_id, ts = excluded.ts, stream_pos = excluded.stream_pos`;
 }
 
-export async function receiptsSince(tx: Tx, roomIds: readonly string[], since: number, upTo: number): Promise<ReceiptRow[]> {
-  if (roomIds.length === 0) return [];
-  return tx<ReceiptRow[]>`select room_id, receipt_type, user_id, thread_id, event_id, ts, stream_pos from receipts
-    where room_id = any(${roomIds as string[]}::text[]) and stream_pos > ${since} and stream_pos <= ${upTo}`;
+/** The receipts written in each room's span, in one query for all of them, in order. */
+export async function receiptsEach(tx: Tx, spans: readonly RoomSpan[]): Promise<ReceiptRow[][]> {
+  if (spans.length === 0) return [];
+  const rows = await tx<(ReceiptRow & { i: number })[]>`
+    select s.i::int as i, r.room_id, r.receipt_type, r.user_id, r.thread_id, r.event_id, r.ts, r.stream_pos
+    from unnest(${spans.map((s) => s.roomId)}::text[], ${spans.map((s) => s.after)}::bigint[], ${spans.map((s) => s.upTo)}::bigint[])
+      with ordinality as s(room_id, after, up_to, i)
+    join receipts r on r.room_id = s.room_id and r.stream_pos > s.after and r.stream_pos <= s.up_to`;
+  return byKeyIndex(spans.length, rows).map((rs) => rs.map(({ i: _, ...r }) => r));
 }
 
-/** Where the user's newest read receipt (public or private, unthreaded or main) sits in the stream. */
-export async function readUpTo(tx: Tx, roomIds: readonly string[], userId: string): Promise<Map<string, number>> {
-  if (roomIds.length === 0) return new Map();
-  const rows = await tx<{ room_id: string; pos: number }[]>`
-    select r.room_id, max(e.stream_pos)::bigint as pos from receipts r join events e on e.event_id = r.event_id
-    where r.user_id = ${userId} and r.room_id = any(${roomIds as string[]}::text[]) and r.thread_id in ('', 'main')
-    group by r.room_id`;
-  return new Map(rows.map((r) => [r.room_id, r.pos]));
+export interface ReaderInRoom {
+  roomId: string;
+  userId: string;
+}
+
+/**
+ * Where each user's newest read receipt (public or private, unthreaded or main) sits in the stream
+ * of each room, for several (room, user) pairs in one query, in order: undefined where there is none.
+ */
+export async function readUpToEach(tx: Tx, keys: readonly ReaderInRoom[]): Promise<(number | undefined)[]> {
+  if (keys.length === 0) return [];
+  const rows = await tx<{ i: number; pos: number }[]>`
+    select s.i::int as i, max(e.stream_pos)::bigint as pos
+    from unnest(${keys.map((k) => k.roomId)}::text[], ${keys.map((k) => k.userId)}::text[]) with ordinality as s(room_id, user_id, i)
+    join receipts r on r.room_id = s.room_id and r.user_id = s.user_id and r.thread_id in ('', 'main')
+    join events e on e.event_id = r.event_id
+    group by s.i`;
+  const out = keys.map((): number | undefined => undefined);
+  for (const r of rows) out[r.i - 1] = r.pos;
+  return out;
 }
 
 export interface UnreadKey {

@@ -1,3 +1,4 @@
+import { byKeyIndex } from '../../db/batch.ts';
 import type { Tx } from '../../db/database.ts';
 
 export interface RoomRow {
@@ -79,9 +80,17 @@ export interface MembershipRow {
 
 /** A user's current membership in every room they have one in. */
 export async function membershipsOf(tx: Tx, userId: string): Promise<MembershipRow[]> {
-  return tx<MembershipRow[]>`
-    select room_id, membership, event_id, stream_pos from current_state
-    where type = 'm.room.member' and state_key = ${userId}`;
+  return (await membershipsEach(tx, [userId]))[0]!;
+}
+
+/** `membershipsOf` of several users in one query, in order. */
+export async function membershipsEach(tx: Tx, userIds: readonly string[]): Promise<MembershipRow[][]> {
+  if (userIds.length === 0) return [];
+  const rows = await tx<(MembershipRow & { i: number })[]>`
+    select s.i::int as i, c.room_id, c.membership, c.event_id, c.stream_pos
+    from unnest(${userIds as string[]}::text[]) with ordinality as s(user_id, i)
+    join current_state c on c.type = 'm.room.member' and c.state_key = s.user_id`;
+  return byKeyIndex(userIds.length, rows).map((rs) => rs.map(({ i: _, ...m }) => m));
 }
 
 export async function membersOf(

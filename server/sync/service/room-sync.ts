@@ -3,7 +3,7 @@ import type { Tx } from '../../db/database.ts';
 import type { Filter } from '../../matrix/index.ts';
 import { matchesFilter } from '../../matrix/index.ts';
 import type { StoredEvent } from '../../rooms/index.ts';
-import type { SyncSources } from './sources.ts';
+import type { SyncReads } from './sources.ts';
 
 export interface RoomWindow {
   roomId: string;
@@ -22,7 +22,7 @@ export interface Viewer {
 }
 
 /** Timeline and state of one room between two stream positions, as /sync shows it. */
-export async function syncRoomTimeline(tx: Tx, src: SyncSources, viewer: Viewer, w: RoomWindow, filter: Filter, ignored: Set<string>) {
+export async function syncRoomTimeline(tx: Tx, src: SyncReads, viewer: Viewer, w: RoomWindow, filter: Filter, ignored: Set<string>) {
   const roomFilter = filter.room;
   const limit = Math.min(roomFilter?.timeline?.limit ?? 10, 1000);
   const picked: StoredEvent[] = [];
@@ -86,7 +86,7 @@ export async function syncRoomTimeline(tx: Tx, src: SyncSources, viewer: Viewer,
 }
 
 /** m.heroes and member counts, computed from the room state at the end of the window. */
-export async function roomSummary(tx: Tx, src: SyncSources, roomId: string, upTo: number, userId: string): Promise<JsonObject> {
+export async function roomSummary(tx: Tx, src: SyncReads, roomId: string, upTo: number, userId: string): Promise<JsonObject> {
   const head = await src.eventAtOrBefore(tx, roomId, upTo);
   const state = await src.loadState(tx, head?.stateGroup ?? null);
   const members = state.events().filter((e) => e.type === 'm.room.member');

@@ -10,7 +10,7 @@ import { receiptsProvider } from './providers/receipts.ts';
 import { roomsProvider } from './providers/rooms.ts';
 import { typingProvider } from './providers/typing.ts';
 import type { Viewer } from './room-sync.ts';
-import type { SyncSources } from './sources.ts';
+import type { SyncReads, SyncSources } from './sources.ts';
 import { formatSyncToken } from './sync-token.ts';
 
 export interface SyncRequest {
@@ -32,10 +32,10 @@ export interface SyncDeps {
 export function createSync({ sql, notifier, sources, roomsInParallel }: SyncDeps) {
   // Passes that start in the same tick (the syncs one event woke) share one set of loaders, so
   // their per-room reads go out together; a later tick gets a set of its own.
-  let tickSources: SyncSources | undefined;
-  function batchedSources(): SyncSources {
+  let tickSources: SyncReads | undefined;
+  function batchedSources(): SyncReads {
     if (!tickSources) {
-      tickSources = { ...sources, ...sources.batched() };
+      tickSources = sources.batched();
       setImmediate(() => (tickSources = undefined));
     }
     return tickSources;

@@ -3,12 +3,12 @@ import type { Sql } from '../../../db/database.ts';
 import type { Filter } from '../../../matrix/index.ts';
 import type { StreamPoint } from '../../../notifier/index.ts';
 import type { Viewer } from '../room-sync.ts';
-import type { SyncSources } from '../sources.ts';
+import type { SyncReads } from '../sources.ts';
 
 /** What every provider reads of one /sync pass: who asks, the window (since, upTo], the filter. */
 export interface SyncPass {
   sql: Sql;
-  src: SyncSources;
+  src: SyncReads;
   viewer: Viewer;
   since: StreamPoint | undefined;
   /** `since.pos`, or 0 for an initial sync. */

@@ -1,0 +1,1 @@
+DROP INDEX current_state_member_changes;
