@@ -1,6 +1,5 @@
-import { byKeyIndex } from '../../db/batch.ts';
 import type { Tx } from '../../db/database.ts';
-import type { RoomSpan } from './events.ts';
+import { byWindow, type RoomSpan } from './events.ts';
 
 export interface ReceiptRow {
   room_id: string;
@@ -21,13 +20,22 @@ export async function upsertReceipt(tx: Tx, r: Omit<ReceiptRow, 'stream_pos'>, s
 
 /** The receipts written in each room's span, in one query for all of them, in order. */
 export async function receiptsEach(tx: Tx, spans: readonly RoomSpan[]): Promise<ReceiptRow[][]> {
-  if (spans.length === 0) return [];
-  const rows = await tx<(ReceiptRow & { i: number })[]>`
-    select s.i::int as i, r.room_id, r.receipt_type, r.user_id, r.thread_id, r.event_id, r.ts, r.stream_pos
-    from unnest(${spans.map((s) => s.roomId)}::text[], ${spans.map((s) => s.after)}::bigint[], ${spans.map((s) => s.upTo)}::bigint[])
-      with ordinality as s(room_id, after, up_to, i)
-    join receipts r on r.room_id = s.room_id and r.stream_pos > s.after and r.stream_pos <= s.up_to`;
-  return byKeyIndex(spans.length, rows).map((rs) => rs.map(({ i: _, ...r }) => r));
+  const out = spans.map((): ReceiptRow[] => []);
+  await Promise.all(
+    byWindow(spans).map(async (w) => {
+      const rows = await tx<ReceiptRow[]>`
+        select room_id, receipt_type, user_id, thread_id, event_id, ts, stream_pos from receipts
+        where room_id = any(${w.roomIds}::text[]) and stream_pos > ${w.after} and stream_pos <= ${w.upTo}`;
+      const byRoom = new Map<string, ReceiptRow[]>();
+      for (const r of rows) {
+        const list = byRoom.get(r.room_id);
+        if (list) list.push(r);
+        else byRoom.set(r.room_id, [r]);
+      }
+      w.indexes.forEach((i) => (out[i] = byRoom.get(spans[i]!.roomId) ?? []));
+    }),
+  );
+  return out;
 }
 
 export interface ReaderInRoom {

