@@ -13,6 +13,7 @@ import { openDatabase, type Database } from './db/database.ts';
 import { migrate, readMigrations } from './db/migrate.ts';
 import { createDiscovery } from './discovery/index.ts';
 import { createDomainEvents, dispatcherOptions } from './domain-events/index.ts';
+import { startPgliteMaintenance } from './db/pglite-maintenance.ts';
 import { streamWatermark } from './db/stream.ts';
 import { deploymentId } from './db/deployment.ts';
 import { createKeyBackup } from './key-backup/index.ts';
@@ -78,6 +79,11 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
   const servers: ServerType[] = [];
   try {
     await migrate(db.sql, readMigrations(MIGRATIONS_DIR), log);
+    if (db.engine === 'pglite') {
+      // PostgreSQL's autovacuum does this for a real database.
+      const maintenance = startPgliteMaintenance(db.sql, log);
+      await lifecycle.start({ name: 'pglite-maintenance', stop: () => maintenance.stop() });
+    }
 
     // Requests that arrive before the components are built are told to retry.
     let appFetch: (req: Request, env: unknown) => Response | Promise<Response> = () =>
