@@ -1,35 +1,30 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../server/db/database.ts';
+import type { Database } from '../../server/db/database.ts';
 import { migrate, readMigrations } from '../../server/db/migrate.ts';
 import { startPgliteMaintenance } from '../../server/db/pglite-maintenance.ts';
 import { nextStreamPositions } from '../../server/db/stream.ts';
 import { transaction } from '../../server/db/transaction.ts';
 import { MIGRATIONS_DIR } from '../../server/main.ts';
-import { copyTemplate, TEMPLATE_DIR } from '../support/pglite-template.ts';
+import { openScratchPglite, type ScratchPglite } from '../support/scratch-pglite.ts';
 
 /**
  * PGlite runs no autovacuum: the server's own maintenance gives its tables planner statistics
  * and reclaims dead rows once enough was written. Whichever leg runs this file, it opens PGlite.
  */
 const log = pino({ level: 'silent' });
-let dataDir: string;
+let scratch: ScratchPglite;
 let db: Database;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'commcomms-pglite-maintenance-'));
-  if (existsSync(join(TEMPLATE_DIR, 'ready'))) copyTemplate(dataDir);
-  db = await openDatabase({ url: null, maxConnections: 1, dataDir, log });
+  scratch = await openScratchPglite('pglite-maintenance');
+  db = scratch.db;
   await migrate(db.sql, readMigrations(MIGRATIONS_DIR), log);
   await db.sql`create table maintenance_probe (id int primary key, v int)`;
 }, 120_000);
 
 afterAll(async () => {
-  await db?.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  await scratch?.close();
 });
 
 interface ProbeStats {

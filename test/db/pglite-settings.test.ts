@@ -1,30 +1,25 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../server/db/database.ts';
-import { copyTemplate, TEMPLATE_DIR } from '../support/pglite-template.ts';
+import type { Database } from '../../server/db/database.ts';
+import { openScratchPglite, type ScratchPglite } from '../support/scratch-pglite.ts';
 
 /**
  * The embedded database runs with a small buffer pool (server/db/pglite-settings.ts).
  * Whichever leg runs this file, it opens PGlite itself: the settings are the embedded
  * engine's, a real PostgreSQL keeps its operator's.
  */
-const log = pino({ level: 'silent' });
-let dataDir: string;
+let scratch: ScratchPglite;
 let db: Database;
+let dataDir: string;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'commcomms-pglite-settings-'));
-  // The pglite leg has a migrated template; elsewhere PGlite runs initdb (slower, same result).
-  if (existsSync(join(TEMPLATE_DIR, 'ready'))) copyTemplate(dataDir);
-  db = await openDatabase({ url: null, maxConnections: 1, dataDir, log });
+  scratch = await openScratchPglite('pglite-settings');
+  ({ db, dataDir } = scratch);
 });
 
 afterAll(async () => {
-  await db?.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  await scratch?.close();
 });
 
 describe('embedded PostgreSQL settings', () => {
