@@ -6,9 +6,11 @@ const MAX_BATCH = 1_000;
 
 /**
  * A loader without a cache whose batch function sees each distinct key (by `keyOf`) once: the
- * reads asked in one tick go to the database as one query, and identical ones (the passes one
- * event woke, reading the same room over the same window) are read once. Nothing is kept, so a
- * later tick reads afresh.
+ * reads asked in one turn of the event loop go to the database as one query, and identical ones
+ * (the passes one event woke, reading the same room over the same window) are read once. The
+ * batch waits for the loop's check phase (setImmediate), not the next microtask, so the requests
+ * parsed in one poll phase (the re-polls of the clients one event answered) share it too. Nothing
+ * is kept, so a later turn reads afresh.
  */
 export function batchLoader<K, V>(keyOf: (k: K) => string, read: (keys: K[]) => Promise<V[]>): DataLoader<K, V> {
   return new DataLoader<K, V>(
@@ -19,7 +21,7 @@ export function batchLoader<K, V>(keyOf: (k: K) => string, read: (keys: K[]) => 
       const byKey = new Map([...distinct.keys()].map((id, i) => [id, values[i] as V]));
       return keys.map((k) => byKey.get(keyOf(k)) as V);
     },
-    { cache: false, maxBatchSize: MAX_BATCH },
+    { cache: false, maxBatchSize: MAX_BATCH, batchScheduleFn: (dispatch) => setImmediate(dispatch) },
   );
 }
 

@@ -207,3 +207,22 @@ describe('POST /logout and /logout/all', () => {
     expectMatrixError(await anon.post('/_matrix/client/v3/logout/all', {}), 401, 'M_MISSING_TOKEN');
   });
 });
+
+describe('tokens looked up together', () => {
+  // The requests of one turn of the event loop look their tokens up in one query: each must
+  // still be answered as its own token says, and a bad or ended token in the burst fails alone.
+  it('a burst of requests with different tokens: each its own user, an unknown or logged-out one 401', async () => {
+    const users = await Promise.all(['burst_a', 'burst_b', 'burst_c', 'burst_d'].map((n) => registerUser(hs.url, n)));
+    const ended = await registerUser(hs.url, 'burst_ended');
+    expect((await ended.client.post('/_matrix/client/v3/logout', {})).status).toBe(200);
+    const tokens = [...users.map((u) => u.accessToken), 'cca_not_a_token', ended.accessToken, users[0]!.accessToken];
+    const replies = await Promise.all(tokens.map((t) => whoami(t)));
+    expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200, 401, 401, 200]);
+    expect(replies.map((r) => r.body.user_id ?? r.body.errcode)).toEqual([
+      ...users.map((u) => u.userId),
+      'M_UNKNOWN_TOKEN',
+      'M_UNKNOWN_TOKEN',
+      users[0]!.userId,
+    ]);
+  });
+});

@@ -1,3 +1,4 @@
+import { batchedOn } from '../../db/batch.ts';
 import { transaction } from '../../db/transaction.ts';
 import type { Config } from '../../config/load.ts';
 import type { Sql, Tx } from '../../db/database.ts';
@@ -6,7 +7,7 @@ import { MatrixError } from '../../http/matrix-error.ts';
 import { upsertDevice, touchDevice } from '../storage/devices.ts';
 import {
   deleteTokensOfDevice,
-  findAccessToken,
+  findAccessTokensEach,
   findRefreshTokenForUpdate,
   insertAccessToken,
   insertRefreshToken,
@@ -33,6 +34,9 @@ export function createSessions({ sql, config }: SessionDeps) {
   const refreshLifetime = config.auth.refresh_token_lifetime_ms;
   // last_seen is advisory: write it at most once a minute per token, not per request.
   const lastTouched = new Map<number, number>();
+  // Every request looks its token up: the requests of one turn of the event loop (the re-polls of
+  // the clients one event answered, a burst of sends) do it in one query. Nothing is cached.
+  const findAccessToken = batchedOn(sql).one((hex: string) => hex, findAccessTokensEach);
 
   async function issue(
     tx: Tx,
@@ -70,7 +74,7 @@ export function createSessions({ sql, config }: SessionDeps) {
 
   async function authenticate(token: string, seen?: { ip: string | null; userAgent: string | null }): Promise<Requester> {
     const hash = tokenHash(token);
-    const row = await findAccessToken(sql, hash);
+    const row = await findAccessToken(sql, Buffer.from(hash).toString('hex'));
     if (!row || !secretsEqual(row.token_hash, hash) || row.deactivated) {
       throw new MatrixError(401, 'M_UNKNOWN_TOKEN', 'Unknown access token', { soft_logout: false });
     }

@@ -21,12 +21,17 @@ export async function insertAccessToken(
   return row!.id;
 }
 
-export async function findAccessToken(tx: Tx, hash: Uint8Array): Promise<AccessTokenRow | undefined> {
-  const [row] = await tx<AccessTokenRow[]>`
-    select t.id, t.token_hash, t.user_id, t.device_id, t.expires_at, u.is_admin, u.deactivated
-    from access_tokens t join users u on u.user_id = t.user_id
-    where t.token_hash = ${Buffer.from(hash)}`;
-  return row;
+/** The access token rows of several token hashes (hex) in one query, in order: undefined where there is none. */
+export async function findAccessTokensEach(tx: Tx, hexHashes: readonly string[]): Promise<(AccessTokenRow | undefined)[]> {
+  if (hexHashes.length === 0) return [];
+  const rows = await tx<(AccessTokenRow & { i: number })[]>`
+    select s.i::int as i, t.id, t.token_hash, t.user_id, t.device_id, t.expires_at, u.is_admin, u.deactivated
+    from unnest(${hexHashes as string[]}::text[]) with ordinality as s(hash, i)
+    join access_tokens t on t.token_hash = decode(s.hash, 'hex')
+    join users u on u.user_id = t.user_id`;
+  const out = hexHashes.map((): AccessTokenRow | undefined => undefined);
+  for (const { i, ...row } of rows) out[i - 1] = row;
+  return out;
 }
 
 export async function deleteAccessToken(tx: Tx, id: number): Promise<void> {

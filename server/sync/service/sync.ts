@@ -91,7 +91,7 @@ export function createSync({ sql, notifier, sources, roomsInParallel }: SyncDeps
    * on, and those only when the request will wait.
    */
   async function nothingNew(viewer: Viewer, req: SyncRequest, upTo: StreamPoint) {
-    const joinedRooms = req.timeoutMs > 0 ? roomsToWaitOn(await sources.memberships(sql, viewer.userId)) : new Set<string>();
+    const joinedRooms = req.timeoutMs > 0 ? roomsToWaitOn(await batchedSources().memberships(sql, viewer.userId)) : new Set<string>();
     return { empty: true, joinedRooms, body: emptyBody(upTo) };
   }
 
