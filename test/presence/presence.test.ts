@@ -145,6 +145,19 @@ describe('/sync set_presence', () => {
     expect(ok(await bob.client.get(statusPath(dave))).presence).toBe('online');
   });
 
+  it('syncs of several users at once each compare their own presence', async () => {
+    // Their reads of the current presence go out together: each must still see its own row.
+    ok(await alice.client.put(statusPath(alice), { presence: 'unavailable' }));
+    ok(await bob.client.put(statusPath(bob), { presence: 'online' }));
+    ok(await dave.client.put(statusPath(dave), { presence: 'unavailable' }));
+    const bobBefore = await presenceRow(bob.userId);
+    await Promise.all([alice, bob, dave].map((u) => syncOk(u, { set_presence: 'online' })));
+    expect((await presenceRow(alice.userId))?.presence).toBe('online');
+    expect((await presenceRow(dave.userId))?.presence).toBe('online');
+    // Already online: nothing written.
+    expect((await presenceRow(bob.userId))?.stream_pos).toBe(bobBefore?.stream_pos);
+  });
+
   it('rejects an unknown set_presence value', async () => {
     expectMatrixError(await sync(dave, { set_presence: 'busy' }), 400, 'M_INVALID_PARAM');
   });

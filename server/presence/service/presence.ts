@@ -103,6 +103,16 @@ export function createPresenceService({
     };
   }
 
+  // Every /sync asks whether its set_presence changes anything: the requests of one turn of the
+  // event loop (the re-polls of the clients one event answered) read it in one query.
+  const presenceNow = batchedOn(sql).one(
+    (u: string) => u,
+    async (tx, userIds: string[]) => {
+      const byUser = new Map((await presenceOfUsers(tx, userIds)).map((r) => [r.user_id, r]));
+      return userIds.map((u) => byUser.get(u));
+    },
+  );
+
   async function write(
     userId: string,
     presence: PresenceState,
@@ -144,7 +154,7 @@ export function createPresenceService({
      */
     async syncing(userId: string, setPresence: PresenceState): Promise<void> {
       if (setPresence === 'offline') return;
-      const current = await getPresence(sql, userId);
+      const current = await presenceNow(sql, userId);
       if (current?.presence === setPresence) return;
       await write(userId, setPresence, current?.status_msg ?? null, setPresence === 'online', current);
     },
