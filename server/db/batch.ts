@@ -31,6 +31,13 @@ export function allOrThrow<V>(values: (V | Error)[]): V[] {
   return values as V[];
 }
 
+/** The one row (or none) answering each key, by its index (1-based, from `with ordinality`), without the index. */
+export function oneByKeyIndex<R extends { i: number }>(keys: number, rows: readonly R[]): (Omit<R, 'i'> | undefined)[] {
+  const out = Array.from({ length: keys }, (): Omit<R, 'i'> | undefined => undefined);
+  for (const { i, ...row } of rows) out[i - 1] = row;
+  return out;
+}
+
 /** Groups rows by the index (1-based, from `with ordinality`) of the key they answer, in key order. */
 export function byKeyIndex<R extends { i: number }>(keys: number, rows: readonly R[]): R[][] {
   const out = Array.from({ length: keys }, (): R[] => []);

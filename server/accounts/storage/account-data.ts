@@ -1,5 +1,5 @@
 import type { JsonObject } from '../../../federation/events/pdu.ts';
-import { byKeyIndex } from '../../db/batch.ts';
+import { byKeyIndex, oneByKeyIndex } from '../../db/batch.ts';
 import type { Tx } from '../../db/database.ts';
 
 /** Global account data uses room_id ''. */
@@ -38,7 +38,7 @@ export async function getAccountDataEach(
     select s.i::int as i, a.content
     from unnest(${userIds as string[]}::text[]) with ordinality as s(user_id, i)
     join account_data a on a.user_id = s.user_id and a.room_id = ${roomId} and a.type = ${type}`;
-  return byKeyIndex(userIds.length, rows).map((rs) => rs[0]?.content);
+  return oneByKeyIndex(userIds.length, rows).map((r) => r?.content);
 }
 
 export interface AccountDataRow {

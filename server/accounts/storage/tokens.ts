@@ -1,3 +1,4 @@
+import { oneByKeyIndex } from '../../db/batch.ts';
 import type { Tx } from '../../db/database.ts';
 
 export interface AccessTokenRow {
@@ -29,9 +30,7 @@ export async function findAccessTokensEach(tx: Tx, hexHashes: readonly string[])
     from unnest(${hexHashes as string[]}::text[]) with ordinality as s(hash, i)
     join access_tokens t on t.token_hash = decode(s.hash, 'hex')
     join users u on u.user_id = t.user_id`;
-  const out = hexHashes.map((): AccessTokenRow | undefined => undefined);
-  for (const { i, ...row } of rows) out[i - 1] = row;
-  return out;
+  return oneByKeyIndex(hexHashes.length, rows);
 }
 
 export async function deleteAccessToken(tx: Tx, id: number): Promise<void> {

@@ -1,3 +1,4 @@
+import { oneByKeyIndex } from '../../db/batch.ts';
 import type { Tx } from '../../db/database.ts';
 import type { UserPushRules } from '../service/ruleset.ts';
 
@@ -22,9 +23,7 @@ export async function getPushRulesEach(tx: Tx, userIds: readonly string[]): Prom
     select s.i::int as i, p.rules, p.stream_pos
     from unnest(${userIds as string[]}::text[]) with ordinality as s(user_id, i)
     join push_rules p on p.user_id = s.user_id`;
-  const out = userIds.map((): PushRulesRow | undefined => undefined);
-  for (const { i, ...row } of rows) out[i - 1] = row;
-  return out;
+  return oneByKeyIndex(userIds.length, rows);
 }
 
 export async function putPushRules(tx: Tx, userId: string, rules: UserPushRules, streamPos: number): Promise<void> {

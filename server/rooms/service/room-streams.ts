@@ -57,7 +57,7 @@ export function createRoomStreams({ sql, roomState, typing, userData }: RoomStre
       },
       countUnread: (tx, roomId, userId, after, upTo) => reads.countUnread(tx, { roomId, userId, after, upTo }),
       accountDataSince: (tx, userId, since) => accountDataSince(tx, { userId, since }),
-      ignoredUsers: (tx, userId) => ignoredUsers(tx, userId),
+      ignoredUsers,
       typingSince: typing.changedSince,
       batched: () => over(batchedOn(sql)),
     };

@@ -1,5 +1,6 @@
 import { canonicalJson } from '../../../federation/events/index.ts';
 import type { Pdu } from '../../../federation/events/pdu.ts';
+import { byKeyIndex } from '../../db/batch.ts';
 import type { Tx } from '../../db/database.ts';
 
 /** An event as stored, with the columns the engine reads besides the PDU. */
@@ -157,9 +158,7 @@ export async function recentEventsEach(tx: Tx, spans: readonly (RoomSpan & { lim
       where room_id = s.room_id and in_timeline and stream_pos > s.after and stream_pos <= s.up_to
       order by stream_pos desc limit s.lim) e
     order by s.i, e.stream_pos desc`;
-  const out = spans.map((): StoredEvent[] => []);
-  for (const r of rows) out[r.i - 1]!.push(toStored(r));
-  return out;
+  return byKeyIndex(spans.length, rows).map((rs) => rs.map(toStored));
 }
 
 /** A point in a room's topological order: (depth, stream position). */

@@ -1,3 +1,4 @@
+import { oneByKeyIndex } from '../../db/batch.ts';
 import type { Tx } from '../../db/database.ts';
 import { byWindow, type RoomSpan } from './events.ts';
 
@@ -55,9 +56,7 @@ export async function readUpToEach(tx: Tx, keys: readonly ReaderInRoom[]): Promi
     join receipts r on r.room_id = s.room_id and r.user_id = s.user_id and r.thread_id in ('', 'main')
     join events e on e.event_id = r.event_id
     group by s.i`;
-  const out = keys.map((): number | undefined => undefined);
-  for (const r of rows) out[r.i - 1] = r.pos;
-  return out;
+  return oneByKeyIndex(keys.length, rows).map((r) => r?.pos);
 }
 
 export interface UnreadKey {
@@ -82,9 +81,7 @@ export async function countUnreadEach(tx: Tx, keys: readonly UnreadKey[]): Promi
     from unnest(${keys.map((k) => k.roomId)}::text[], ${keys.map((k) => k.userId)}::text[],
                 ${keys.map((k) => k.after)}::bigint[], ${keys.map((k) => k.upTo)}::bigint[])
       with ordinality as s(room_id, user_id, after, up_to, i)`;
-  const out = keys.map(() => 0);
-  for (const r of rows) out[r.i - 1] = r.n;
-  return out;
+  return oneByKeyIndex(keys.length, rows).map((r) => r?.n ?? 0);
 }
 
 /** Stream position of the event a user's receipt of one type (and thread) points at, if any. */

@@ -1,3 +1,4 @@
+import { oneByKeyIndex } from '../../db/batch.ts';
 import type { Tx } from '../../db/database.ts';
 
 export interface ChildRow {
@@ -48,9 +49,7 @@ export async function threadSummariesEach(
     from unnest(${keys.map((k) => k.root)}::text[], ${keys.map((k) => k.userId)}::text[]) with ordinality as s(root, user_id, i)
     join events t on t.relates_to = s.root and t.rel_type = 'm.thread' and t.redacted_by is null
     group by s.i, s.root, s.user_id`;
-  const out = keys.map((): ThreadSummaryRow | undefined => undefined);
-  for (const { i, ...row } of rows) out[i - 1] = row;
-  return out;
+  return oneByKeyIndex(keys.length, rows);
 }
 
 export async function duplicateAnnotation(tx: Tx, target: string, sender: string, type: string, key: string): Promise<boolean> {

@@ -1,4 +1,4 @@
-import { byKeyIndex } from '../../db/batch.ts';
+import { byKeyIndex, oneByKeyIndex } from '../../db/batch.ts';
 import type { Tx } from '../../db/database.ts';
 
 export interface RoomRow {
@@ -66,9 +66,7 @@ export async function currentStateEventsEach(tx: Tx, cells: readonly StateCell[]
     from unnest(${cells.map((c) => c.roomId)}::text[], ${cells.map((c) => c.type)}::text[], ${cells.map((c) => c.stateKey)}::text[])
       with ordinality as s(room_id, type, state_key, i)
     join current_state c using (room_id, type, state_key)`;
-  const out = cells.map((): string | undefined => undefined);
-  for (const r of rows) out[r.i - 1] = r.event_id;
-  return out;
+  return oneByKeyIndex(cells.length, rows).map((r) => r?.event_id);
 }
 
 export interface MembershipRow {
