@@ -67,4 +67,19 @@ describe('maintenance of the embedded database', () => {
       await maintenance.stop();
     }
   }, 120_000);
+
+  it('a restart with every table analyzed runs no round until enough is written again', async () => {
+    const before = await probe();
+    expect(before.analyzed).not.toBeNull();
+    const maintenance = startPgliteMaintenance(db.sql, log, { checkEveryMs: 3_600_000, minWrites: 50, scale: 0.1 });
+    try {
+      await maintenance.runDue();
+      expect((await probe()).analyzed).toEqual(before.analyzed);
+      await transaction(db.sql, (tx) => nextStreamPositions(tx, 100));
+      await maintenance.runDue();
+      expect((await probe()).analyzed!.getTime()).toBeGreaterThan(before.analyzed!.getTime());
+    } finally {
+      await maintenance.stop();
+    }
+  }, 120_000);
 });
