@@ -1,30 +1,27 @@
-/** A bounded map that forgets the least recently used entry. */
-export class Lru<K, V> {
-  private readonly map = new Map<K, V>();
-  private readonly max: number;
+import { LRUCache } from 'lru-cache';
+
+/**
+ * A bounded map that forgets the least recently used entry. lru-cache keeps recency in typed
+ * arrays, so a hit costs no Map re-insertion: the event cache answers thousands of hits per /sync.
+ */
+export class Lru<K extends NonNullable<unknown>, V extends NonNullable<unknown>> {
+  private readonly cache: LRUCache<K, V>;
   constructor(max: number) {
-    this.max = max;
+    this.cache = new LRUCache<K, V>({ max });
   }
   get(k: K): V | undefined {
-    const v = this.map.get(k);
-    if (v !== undefined) {
-      this.map.delete(k);
-      this.map.set(k, v);
-    }
-    return v;
+    return this.cache.get(k);
   }
   set(k: K, v: V): void {
-    this.map.delete(k);
-    this.map.set(k, v);
-    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as K);
+    this.cache.set(k, v);
   }
   delete(k: K): void {
-    this.map.delete(k);
+    this.cache.delete(k);
   }
   clear(): void {
-    this.map.clear();
+    this.cache.clear();
   }
   get size(): number {
-    return this.map.size;
+    return this.cache.size;
   }
 }
