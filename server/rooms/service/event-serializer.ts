@@ -2,7 +2,7 @@ import { stateKey, type JsonObject } from '../../../federation/events/pdu.ts';
 import type { Tx } from '../../db/database.ts';
 import type { StoredEvent } from '../storage/events.ts';
 import { toClientEvent, type ClientEvent } from './client-event.ts';
-import type { RoomState } from './room-state.ts';
+import type { CachedReads } from './room-state.ts';
 import { directReads, type StreamReads } from './stream-reads.ts';
 
 export interface Viewer {
@@ -15,7 +15,7 @@ export interface Viewer {
  * prev_content, redacted_because, and the m.replace / m.thread / m.reference
  * aggregations, loaded in batches for the whole page.
  */
-export function createEventSerializer(roomState: RoomState, reads: StreamReads = directReads) {
+export function createEventSerializer(roomState: CachedReads, reads: StreamReads = directReads) {
   async function serialize(tx: Tx, events: StoredEvent[], viewer: Viewer, opts: { bundle?: boolean } = {}): Promise<ClientEvent[]> {
     if (events.length === 0) return [];
     const bundle = opts.bundle ?? true;
@@ -47,10 +47,8 @@ export function createEventSerializer(roomState: RoomState, reads: StreamReads =
    */
   async function membershipsAfter(tx: Tx, events: StoredEvent[], userId: string): Promise<Map<string, string>> {
     const key = stateKey('m.room.member', userId);
-    const memberIdByGroup = new Map<number | null, string | undefined>();
-    for (const e of events) {
-      if (!memberIdByGroup.has(e.stateGroup)) memberIdByGroup.set(e.stateGroup, (await roomState.stateIds(tx, e.stateGroup)).get(key));
-    }
+    const groups = [...new Set(events.map((e) => e.stateGroup))];
+    const memberIdByGroup = new Map(await Promise.all(groups.map(async (g) => [g, (await roomState.stateIds(tx, g)).get(key)] as const)));
     const ids = [...new Set([...memberIdByGroup.values()].filter((id): id is string => id !== undefined))];
     const memberEvents = await roomState.loadEvents(tx, ids);
     const out = new Map<string, string>();

@@ -4,7 +4,7 @@ import type { Tx } from '../../db/database.ts';
 import { Lru } from '../../cache/index.ts';
 import type { Bus } from '../../redis/bus.ts';
 import { getEvents, type StoredEvent } from '../storage/events.ts';
-import { loadStateGroup } from '../storage/state.ts';
+import { loadStateGroup, type StateEntry } from '../storage/state.ts';
 
 const EVENT_CHANGED = 'event-changed';
 /** How long a redaction waits for Redis to pass its eviction on before the write returns anyway. */
@@ -37,6 +37,22 @@ export interface LoadedState {
   ids: StateMap;
   get(type: string, key: string): Pdu | undefined;
   events(): Pdu[];
+}
+
+/** Where the caches' misses are read: each call its own query, or the loaders of a /sync tick. */
+export interface StorageFetch {
+  events(tx: Tx, ids: readonly string[]): Promise<Map<string, StoredEvent>>;
+  stateGroup(tx: Tx, groupId: number): Promise<StateEntry[]>;
+}
+
+const directFetch: StorageFetch = { events: getEvents, stateGroup: loadStateGroup };
+
+/** Events and state through the caches. */
+export interface CachedReads {
+  loadEvents(tx: Tx, ids: readonly string[]): Promise<Map<string, StoredEvent>>;
+  loadEvent(tx: Tx, id: string): Promise<StoredEvent | undefined>;
+  stateIds(tx: Tx, groupId: number | null): Promise<StateMap>;
+  loadState(tx: Tx, groupId: number | null): Promise<LoadedState>;
 }
 
 /**
@@ -94,55 +110,65 @@ export function createRoomState(opts: RoomStateOptions = {}) {
     clearTimeout(timer);
   }
 
-  async function loadEvents(tx: Tx, ids: readonly string[]): Promise<Map<string, StoredEvent>> {
-    const out = new Map<string, StoredEvent>();
-    const usable = cacheUsable();
-    const missing: string[] = [];
-    for (const id of ids) {
-      const e = usable ? events.get(id) : undefined;
-      if (e) out.set(id, e);
-      else missing.push(id);
-    }
-    if (missing.length > 0) {
-      const before = generation;
-      for (const [id, e] of await getEvents(tx, missing)) {
-        if (usable && generation === before) events.set(id, e);
-        out.set(id, e);
+  /** The cached reads, their misses read through `fetch`. */
+  function via(fetch: StorageFetch): CachedReads {
+    async function loadEvents(tx: Tx, ids: readonly string[]): Promise<Map<string, StoredEvent>> {
+      const out = new Map<string, StoredEvent>();
+      const usable = cacheUsable();
+      const missing: string[] = [];
+      for (const id of ids) {
+        const e = usable ? events.get(id) : undefined;
+        if (e) out.set(id, e);
+        else missing.push(id);
       }
+      if (missing.length > 0) {
+        const before = generation;
+        for (const [id, e] of await fetch.events(tx, missing)) {
+          if (usable && generation === before) events.set(id, e);
+          out.set(id, e);
+        }
+      }
+      return out;
     }
-    return out;
-  }
 
-  async function stateIds(tx: Tx, groupId: number | null): Promise<StateMap> {
-    if (groupId === null) return new Map();
-    let ids = groups.get(groupId);
-    if (!ids) {
-      ids = new Map((await loadStateGroup(tx, groupId)).map((e) => [stateKey(e.type, e.state_key), e.event_id]));
-      groups.set(groupId, ids);
+    async function stateIds(tx: Tx, groupId: number | null): Promise<StateMap> {
+      if (groupId === null) return new Map();
+      let ids = groups.get(groupId);
+      if (!ids) {
+        ids = new Map((await fetch.stateGroup(tx, groupId)).map((e) => [stateKey(e.type, e.state_key), e.event_id]));
+        groups.set(groupId, ids);
+      }
+      return ids;
     }
-    return ids;
-  }
 
-  async function loadState(tx: Tx, groupId: number | null): Promise<LoadedState> {
-    const ids = await stateIds(tx, groupId);
-    const loaded = await loadEvents(tx, [...ids.values()]);
+    async function loadState(tx: Tx, groupId: number | null): Promise<LoadedState> {
+      const ids = await stateIds(tx, groupId);
+      const loaded = await loadEvents(tx, [...ids.values()]);
+      return {
+        ids,
+        get: (type, key) => {
+          const id = ids.get(stateKey(type, key));
+          return id === undefined ? undefined : loaded.get(id)?.pdu;
+        },
+        events: () => [...ids.values()].flatMap((id) => loaded.get(id)?.pdu ?? []),
+      };
+    }
+
     return {
-      ids,
-      get: (type, key) => {
-        const id = ids.get(stateKey(type, key));
-        return id === undefined ? undefined : loaded.get(id)?.pdu;
+      loadEvents,
+      async loadEvent(tx, id) {
+        // The common case, a hit, without building the arrays and map of a batch.
+        const hit = cacheUsable() ? events.get(id) : undefined;
+        return hit ?? (await loadEvents(tx, [id])).get(id);
       },
-      events: () => [...ids.values()].flatMap((id) => loaded.get(id)?.pdu ?? []),
+      stateIds,
+      loadState,
     };
   }
 
   return {
-    loadEvents,
-    async loadEvent(tx: Tx, id: string): Promise<StoredEvent | undefined> {
-      return (await loadEvents(tx, [id])).get(id);
-    },
-    stateIds,
-    loadState,
+    ...via(directFetch),
+    via,
     /**
      * A committed event. A redaction also changes its target: the writer evicted
      * it before commit (`forget`), and it is evicted again now, here and in the

@@ -1,5 +1,6 @@
 import { batchedOn, direct, type KeyedReads } from '../../db/batch.ts';
-import type { Sql } from '../../db/database.ts';
+import type { Sql, Tx } from '../../db/database.ts';
+import type { RoomSpan, StoredEvent } from '../storage/events.ts';
 import type { Accounts } from '../../accounts/index.ts';
 import type { Typing } from '../../notifier/index.ts';
 import type { RoomStreams } from '../streams.ts';
@@ -19,19 +20,26 @@ export interface RoomStreamsDeps {
 export function createRoomStreams({ sql, roomState, typing, userData }: RoomStreamsDeps): RoomStreams {
   function over(k: KeyedReads): RoomStreams {
     const reads = streamReads(k);
-    const visibility = createVisibility(roomState, reads);
-    const serializer = createEventSerializer(roomState, reads);
+    const cached = roomState.via(reads.storage);
+    const visibility = createVisibility(cached, reads);
+    const serializer = createEventSerializer(cached, reads);
+    // The ids come from the timeline index; the events, from the cache where it holds them.
+    async function recentEvents(tx: Tx, span: RoomSpan & { limit: number }): Promise<StoredEvent[]> {
+      const ids = await reads.recentEventIds(tx, span);
+      const loaded = await cached.loadEvents(tx, ids);
+      return ids.flatMap((id) => loaded.get(id) ?? []);
+    }
     const accountDataSince = k.one((a: { userId: string; since: number }) => `${a.userId}\n${a.since}`, userData.accountDataSinceEach);
     const ignoredUsers = k.one((u: string) => u, userData.ignoredUsersEach);
     return {
       memberships: reads.memberships,
       forgotten: reads.forgotten,
-      loadEvent: roomState.loadEvent,
-      loadEvents: roomState.loadEvents,
-      loadState: roomState.loadState,
-      recentEvents: (tx, roomId, after, upTo, limit) => reads.recentEvents(tx, { roomId, after, upTo, limit }),
+      loadEvent: cached.loadEvent,
+      loadEvents: cached.loadEvents,
+      loadState: cached.loadState,
+      recentEvents: (tx, roomId, after, upTo, limit) => recentEvents(tx, { roomId, after, upTo, limit }),
       // The live stream only (positive positions): backfilled events are never /sync's.
-      eventAtOrBefore: async (tx, roomId, pos) => (await reads.recentEvents(tx, { roomId, after: 0, upTo: pos, limit: 1 }))[0],
+      eventAtOrBefore: async (tx, roomId, pos) => (await recentEvents(tx, { roomId, after: 0, upTo: pos, limit: 1 }))[0],
       async roomsWithEventsSince(tx, roomIds, after, upTo) {
         const has = await reads.hasEvents(
           tx,

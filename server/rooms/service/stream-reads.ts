@@ -1,22 +1,24 @@
 import { direct, type KeyedReads } from '../../db/batch.ts';
 import type { Tx } from '../../db/database.ts';
-import { hasEventsEach, recentEventsEach, type RoomSpan, type StoredEvent } from '../storage/events.ts';
+import { eventsEach, hasEventsEach, recentEventIdsEach, type RoomSpan } from '../storage/events.ts';
 import { forgottenRoomsEach } from '../storage/forgotten.ts';
 import { countUnreadEach, readUpToEach, receiptsEach, type ReaderInRoom, type ReceiptRow, type UnreadKey } from '../storage/receipts.ts';
 import { childrenOf, threadSummariesEach, type ChildRow, type ThreadSummaryRow } from '../storage/relations.ts';
 import { currentStateEventsEach, membershipsEach, type MembershipRow, type StateCell } from '../storage/rooms.ts';
+import { stateGroupsEach } from '../storage/state.ts';
+import type { StorageFetch } from './room-state.ts';
 
 /**
  * The reads a /sync pass makes: once per user (memberships, forgotten rooms) and once per room
- * (the timeline's newest events, whether there are any, receipts, the unread count and where the
+ * (the ids of the timeline's newest events, whether there are any, receipts, the unread count and where the
  * user read up to, the viewer's current membership for history visibility, and the relations
- * the serializer bundles). Direct, each is its own query; batched, the ones asked in the same
+ * the serializer bundles), and what the event and state caches miss. Direct, each is its own query; batched, the ones asked in the same
  * tick (the rooms of a pass, the passes one event woke) go out as one per kind.
  */
 export interface StreamReads {
   memberships(tx: Tx, userId: string): Promise<MembershipRow[]>;
   forgotten(tx: Tx, userId: string): Promise<Set<string>>;
-  recentEvents(tx: Tx, span: RoomSpan & { limit: number }): Promise<StoredEvent[]>;
+  recentEventIds(tx: Tx, span: RoomSpan & { limit: number }): Promise<string[]>;
   hasEvents(tx: Tx, spans: readonly RoomSpan[]): Promise<boolean[]>;
   receipts(tx: Tx, spans: readonly RoomSpan[]): Promise<ReceiptRow[][]>;
   readUpTo(tx: Tx, keys: readonly ReaderInRoom[]): Promise<(number | undefined)[]>;
@@ -25,6 +27,8 @@ export interface StreamReads {
   /** Unredacted m.replace and m.reference children of the given events. */
   editsAndReferences(tx: Tx, parentIds: readonly string[]): Promise<ChildRow[]>;
   threads(tx: Tx, roots: readonly string[], userId: string): Promise<ThreadSummaryRow[]>;
+  /** Misses of the event and state-group caches. */
+  storage: StorageFetch;
 }
 
 const BUNDLED_REL_TYPES = ['m.replace', 'm.reference'];
@@ -39,10 +43,12 @@ export function streamReads(k: KeyedReads): StreamReads {
     return ids.map((id) => byParent.get(id)!);
   });
   const thread = k.many((t: { root: string; userId: string }) => `${t.root}\n${t.userId}`, threadSummariesEach);
+  const events = k.many(same, eventsEach);
+  const stateGroup = k.one(String, stateGroupsEach);
   return {
     memberships: k.one(same, membershipsEach),
     forgotten: k.one(same, forgottenRoomsEach),
-    recentEvents: k.one((s) => `${spanKey(s)}\n${s.limit}`, recentEventsEach),
+    recentEventIds: k.one((s) => `${spanKey(s)}\n${s.limit}`, recentEventIdsEach),
     hasEvents: k.many(spanKey, hasEventsEach),
     receipts: k.many(spanKey, receiptsEach),
     readUpTo: k.many((r) => `${r.roomId}\n${r.userId}`, readUpToEach),
@@ -56,6 +62,13 @@ export function streamReads(k: KeyedReads): StreamReads {
           roots.map((root) => ({ root, userId })),
         )
       ).filter((t) => t !== undefined),
+    storage: {
+      async events(tx, ids) {
+        const found = await events(tx, ids);
+        return new Map(found.flatMap((e) => (e ? [[e.pdu.event_id, e] as const] : [])));
+      },
+      stateGroup,
+    },
   };
 }
 

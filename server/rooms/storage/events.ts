@@ -144,21 +144,28 @@ export interface RoomSpan {
 }
 
 /**
- * The newest `limit` timeline events of each span, newest first, in one query for all of them:
- * what a /sync pass reads of every room it renders.
+ * The ids of the newest `limit` timeline events of each span, newest first, in one query for all
+ * of them: what a /sync pass reads of every room it renders. The events themselves come from the
+ * event cache, so a pass does not carry and parse PDUs it (or another pass) already holds.
  */
-export async function recentEventsEach(tx: Tx, spans: readonly (RoomSpan & { limit: number })[]): Promise<StoredEvent[][]> {
+export async function recentEventIdsEach(tx: Tx, spans: readonly (RoomSpan & { limit: number })[]): Promise<string[][]> {
   if (spans.length === 0) return [];
-  const rows = await tx<(EventRow & { i: number })[]>`
-    select s.i::int as i, e.* from unnest(${spans.map((s) => s.roomId)}::text[], ${spans.map((s) => s.after)}::bigint[],
-                                         ${spans.map((s) => s.upTo)}::bigint[], ${spans.map((s) => s.limit)}::int[])
+  const rows = await tx<{ i: number; event_id: string }[]>`
+    select s.i::int as i, e.event_id from unnest(${spans.map((s) => s.roomId)}::text[], ${spans.map((s) => s.after)}::bigint[],
+                                                ${spans.map((s) => s.upTo)}::bigint[], ${spans.map((s) => s.limit)}::int[])
       with ordinality as s(room_id, after, up_to, lim, i)
     cross join lateral (
-      select ${tx.unsafe(COLUMNS)} from events
+      select event_id, stream_pos from events
       where room_id = s.room_id and in_timeline and stream_pos > s.after and stream_pos <= s.up_to
       order by stream_pos desc limit s.lim) e
     order by s.i, e.stream_pos desc`;
-  return byKeyIndex(spans.length, rows).map((rs) => rs.map(toStored));
+  return byKeyIndex(spans.length, rows).map((rs) => rs.map((r) => r.event_id));
+}
+
+/** Each event by id (undefined where none is stored), in the order asked, in one query. */
+export async function eventsEach(tx: Tx, eventIds: readonly string[]): Promise<(StoredEvent | undefined)[]> {
+  const found = await getEvents(tx, eventIds);
+  return eventIds.map((id) => found.get(id));
 }
 
 /** A point in a room's topological order: (depth, stream position). */
@@ -203,7 +210,6 @@ export async function topoPointAtStream(tx: Tx, roomId: string, pos: number): Pr
   return row ? { depth: row.depth, stream: row.stream_pos } : undefined;
 }
 
-/** Rooms (of a given set) with timeline events after `since`, for incremental sync. */
 /** Whether each span holds a timeline event, in one query for all of them, in order. */
 export async function hasEventsEach(tx: Tx, spans: readonly RoomSpan[]): Promise<boolean[]> {
   const out = spans.map(() => false);

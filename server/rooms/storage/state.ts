@@ -1,3 +1,4 @@
+import { byKeyIndex } from '../../db/batch.ts';
 import type { Tx } from '../../db/database.ts';
 
 export interface StateEntry {
@@ -50,4 +51,20 @@ export async function loadStateGroup(tx: Tx, groupId: number): Promise<StateEntr
     select distinct on (e.type, e.state_key) e.type, e.state_key, e.event_id
     from state_group_entries e join chain c on e.group_id = c.id
     order by e.type, e.state_key, c.n`;
+}
+
+/** The full state of each group, in the order asked, in one query for all of them. */
+export async function stateGroupsEach(tx: Tx, groupIds: readonly number[]): Promise<StateEntry[][]> {
+  if (groupIds.length === 0) return [];
+  const rows = await tx<(StateEntry & { i: number })[]>`
+    with recursive chain(i, id, prev, n) as (
+      select s.i::int, g.id, g.prev_group, 0
+      from unnest(${groupIds as number[]}::bigint[]) with ordinality as s(group_id, i) join state_groups g on g.id = s.group_id
+      union all
+      select c.i, g.id, g.prev_group, c.n + 1 from state_groups g join chain c on g.id = c.prev
+    )
+    select distinct on (c.i, e.type, e.state_key) c.i, e.type, e.state_key, e.event_id
+    from state_group_entries e join chain c on e.group_id = c.id
+    order by c.i, e.type, e.state_key, c.n`;
+  return byKeyIndex(groupIds.length, rows).map((rs) => rs.map(({ i: _i, ...entry }) => entry));
 }
