@@ -15,11 +15,18 @@ const MAX_BATCH = 1_000;
 export function batchLoader<K, V>(keyOf: (k: K) => string, read: (keys: K[]) => Promise<V[]>): DataLoader<K, V> {
   return new DataLoader<K, V>(
     async (keys) => {
-      const distinct = new Map<string, K>();
-      for (const k of keys) if (!distinct.has(keyOf(k))) distinct.set(keyOf(k), k);
-      const values = await read([...distinct.values()]);
-      const byKey = new Map([...distinct.keys()].map((id, i) => [id, values[i] as V]));
-      return keys.map((k) => byKey.get(keyOf(k)) as V);
+      // Each key's string once: a pass asks for thousands.
+      const ids = keys.map(keyOf);
+      const slot = new Map<string, number>();
+      const distinct: K[] = [];
+      ids.forEach((id, i) => {
+        if (!slot.has(id)) {
+          slot.set(id, distinct.length);
+          distinct.push(keys[i]!);
+        }
+      });
+      const values = await read(distinct);
+      return ids.map((id) => values[slot.get(id)!] as V);
     },
     { cache: false, maxBatchSize: MAX_BATCH, batchScheduleFn: (dispatch) => setImmediate(dispatch) },
   );

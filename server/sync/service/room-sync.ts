@@ -29,10 +29,13 @@ export async function syncRoomTimeline(tx: Tx, src: SyncReads, viewer: Viewer, w
   let upTo = w.upTo;
   let more = false;
   let skipped = false;
+  // The newest event at or before w.upTo, when the window holds one: the room's head, whose state the summary shows.
+  let head: StoredEvent | undefined;
   // Walk back from the newest event until `limit` visible events (plus one, to know if there are more).
   while (picked.length <= limit) {
     const batch = await src.recentEvents(tx, w.roomId, w.after, upTo, Math.max(limit * 2, 20));
     if (batch.length === 0) break;
+    head ??= batch[0];
     const selected = batch.filter((e) => matchesFilter(roomFilter?.timeline, e.pdu, w.roomId) && !ignored.has(e.pdu.sender));
     const visible = new Set(await src.filterVisible(tx, viewer.userId, selected));
     for (const e of batch) {
@@ -82,12 +85,20 @@ export async function syncRoomTimeline(tx: Tx, src: SyncReads, viewer: Viewer, w
     },
     state: { events: await src.serialize(tx, stateEvents, viewer, false) },
     timelineEvents: timeline,
+    head,
   };
 }
 
-/** m.heroes and member counts, computed from the room state at the end of the window. */
-export async function roomSummary(tx: Tx, src: SyncReads, roomId: string, upTo: number, userId: string): Promise<JsonObject> {
-  const head = await src.eventAtOrBefore(tx, roomId, upTo);
+/** m.heroes and member counts, computed from the room state at the end of the window (after `head`, when known). */
+export async function roomSummary(
+  tx: Tx,
+  src: SyncReads,
+  roomId: string,
+  upTo: number,
+  userId: string,
+  known?: StoredEvent,
+): Promise<JsonObject> {
+  const head = known ?? (await src.eventAtOrBefore(tx, roomId, upTo));
   const state = await src.loadState(tx, head?.stateGroup ?? null);
   const members = state.events().filter((e) => e.type === 'm.room.member');
   const joined = members.filter((m) => m.content.membership === 'join');

@@ -70,23 +70,28 @@ async function joinedRoom(
   const roomId = m.room_id;
   const fresh = pass.fullState || newMembership;
   const window = { roomId, after: fresh ? 0 : sincePos, upTo: upTo.pos, fresh, newlyJoined: !!since && newMembership };
-  const { timeline, state, timelineEvents } =
+  const unreadAfter = readPos.get(roomId) ?? m.stream_pos;
+  // The unread count does not wait for the timeline: its read joins the pass's first batch.
+  const [{ timeline, state, timelineEvents, head }, notificationCount] = await Promise.all([
     hasEvents || fresh
-      ? await syncRoomTimeline(sql, src, viewer, window, filter, rooms.ignored)
-      : { timeline: { events: [], limited: false, prev_batch: `s${upTo.pos}` }, state: { events: [] }, timelineEvents: [] };
+      ? syncRoomTimeline(sql, src, viewer, window, filter, rooms.ignored)
+      : {
+          timeline: { events: [], limited: false, prev_batch: `s${upTo.pos}` },
+          state: { events: [] },
+          timelineEvents: [],
+          head: undefined,
+        },
+    src.countUnread(sql, roomId, viewer.userId, unreadAfter, upTo.pos),
+  ]);
   const membershipChanged = fresh || timelineEvents.some((e) => e.pdu.type === 'm.room.member');
   const ephemeral: JsonObject[] = extras.ephemeral.flatMap((s) => s.events(roomId));
-  const unreadAfter = readPos.get(roomId) ?? m.stream_pos;
   return {
     timeline,
     state,
     ephemeral: { events: ephemeral.filter((e) => matchesFilter(filter.room?.ephemeral, e as never, roomId)) },
     account_data: { events: extras.accountData.events(roomId) },
-    ...(membershipChanged ? { summary: await roomSummary(sql, src, roomId, upTo.pos, viewer.userId) } : {}),
-    unread_notifications: {
-      notification_count: await src.countUnread(sql, roomId, viewer.userId, unreadAfter, upTo.pos),
-      highlight_count: 0,
-    },
+    ...(membershipChanged ? { summary: await roomSummary(sql, src, roomId, upTo.pos, viewer.userId, head) } : {}),
+    unread_notifications: { notification_count: notificationCount, highlight_count: 0 },
   };
 }
 
