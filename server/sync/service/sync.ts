@@ -55,15 +55,21 @@ export function createSync({ sql, notifier, sources, roomsInParallel }: SyncDeps
       fullState: req.fullState,
       roomsInParallel,
     };
-    const rooms = await roomSet(pass);
-    const receipts = await receiptsProvider(pass, rooms.joinedIds);
-    const accountData = await accountDataProvider(pass);
-    const { join, invite, leave, knock } = await roomsProvider(pass, rooms, {
-      ephemeral: [typingProvider(pass), receipts],
+    // Streams that do not depend on each other read at once: a pass waits for its longest chain
+    // of round trips (memberships, then receipts and the rooms), not for the sum of them all.
+    const [rooms, accountData, pushRules, presence] = await Promise.all([
+      roomSet(pass),
+      accountDataProvider(pass),
+      pushRulesProvider(pass),
+      presenceProvider(pass),
+    ]);
+    const typing = typingProvider(pass);
+    const extras = receiptsProvider(pass, rooms.joinedIds).then((receipts) => ({
+      ephemeral: [typing, receipts],
       accountData: accountData.rooms,
-    });
-    const globalData = [...accountData.global, ...(await pushRulesProvider(pass))];
-    const presence = await presenceProvider(pass);
+    }));
+    const { join, invite, leave, knock } = await roomsProvider(pass, rooms, extras);
+    const globalData = [...accountData.global, ...pushRules];
 
     const empty =
       Object.keys(join).length +

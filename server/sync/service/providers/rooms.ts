@@ -20,9 +20,14 @@ export interface RoomExtras {
 }
 
 /** rooms.{join,invite,leave,knock}: timeline, state, summary and unread counts of each room. */
-export async function roomsProvider(pass: SyncPass, rooms: RoomSet, extras: RoomExtras): Promise<RoomSections> {
+export async function roomsProvider(pass: SyncPass, rooms: RoomSet, extrasRead: Promise<RoomExtras>): Promise<RoomSections> {
   const { sql, src, since, sincePos, upTo } = pass;
-  const withEvents = since ? new Set(await src.roomsWithEventsSince(sql, rooms.joinedIds, sincePos, upTo.pos)) : new Set(rooms.joinedIds);
+  // Which rooms have new events is read while the extras (receipts) are.
+  const [withEventIds, extras] = await Promise.all([
+    since ? src.roomsWithEventsSince(sql, rooms.joinedIds, sincePos, upTo.pos) : rooms.joinedIds,
+    extrasRead,
+  ]);
+  const withEvents = new Set(withEventIds);
   const newMembership = (m: Membership) => !since || m.stream_pos > sincePos;
   const touched = (roomId: string) => extras.ephemeral.some((s) => s.touched(roomId)) || extras.accountData.touched(roomId);
   // A joined room is in the response if the client has not seen it whole, or something in it moved.
