@@ -70,7 +70,8 @@ export function createEventSerializer(roomState: CachedReads, reads: StreamReads
       return m;
     };
 
-    const children = await reads.editsAndReferences(tx, ids);
+    // Edits and references, and thread summaries, in the same round.
+    const [children, threads] = await Promise.all([reads.editsAndReferences(tx, ids), reads.threads(tx, ids, viewer.userId)]);
     const latestEdit = new Map<string, { id: string; ts: number }>();
     for (const c of children) {
       if (c.rel_type === 'm.reference') {
@@ -88,7 +89,6 @@ export function createEventSerializer(roomState: CachedReads, reads: StreamReads
       }
     }
 
-    const threads = await reads.threads(tx, ids, viewer.userId);
     const toLoad = [...[...latestEdit.values()].map((v) => v.id), ...threads.map((t) => t.latest_event_id)];
     const loaded = await roomState.loadEvents(tx, toLoad);
     const nested = await serialize(tx, [...loaded.values()], viewer, { bundle: false });

@@ -77,13 +77,15 @@ export async function syncRoomTimeline(tx: Tx, src: SyncReads, viewer: Viewer, w
     stateEvents = stateEvents.filter((e) => e.pdu.type !== 'm.room.member' || wanted.has(e.pdu.state_key ?? ''));
   }
 
+  // The timeline's bundled relations and the state are rendered in the same rounds.
+  const [timelineJson, stateJson] = await Promise.all([src.serialize(tx, timeline, viewer), src.serialize(tx, stateEvents, viewer, false)]);
   return {
     timeline: {
-      events: await src.serialize(tx, timeline, viewer),
+      events: timelineJson,
       limited,
       ...(first ? { prev_batch: `s${first.streamPos - 1}` } : { prev_batch: `s${w.upTo}` }),
     },
-    state: { events: await src.serialize(tx, stateEvents, viewer, false) },
+    state: { events: stateJson },
     timelineEvents: timeline,
     head,
   };
