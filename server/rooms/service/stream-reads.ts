@@ -10,10 +10,11 @@ import type { StorageFetch } from './room-state.ts';
 
 /**
  * The reads a /sync pass makes: once per user (memberships, forgotten rooms) and once per room
- * (the ids of the timeline's newest events, whether there are any, receipts, the unread count and where the
- * user read up to, the viewer's current membership for history visibility, and the relations
- * the serializer bundles), and what the event and state caches miss. Direct, each is its own query; batched, the ones asked in the same
- * tick (the rooms of a pass, the passes one event woke) go out as one per kind.
+ * (the ids of the timeline's newest events, whether there are any, receipts, the unread count
+ * and where the user read up to, the viewer's current membership for history visibility, and
+ * the relations the serializer bundles), and what the event and state caches miss. Direct, each
+ * is its own query; batched, the ones asked in the same tick (the rooms of a pass, the passes one
+ * event woke) go out as one per kind.
  */
 export interface StreamReads {
   memberships(tx: Tx, userId: string): Promise<MembershipRow[]>;

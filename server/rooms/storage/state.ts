@@ -42,15 +42,7 @@ export async function stateGroupChainLen(tx: Tx, groupId: number): Promise<numbe
 
 /** The full state of a group: its entries over its ancestors', nearest first. */
 export async function loadStateGroup(tx: Tx, groupId: number): Promise<StateEntry[]> {
-  return tx<StateEntry[]>`
-    with recursive chain(id, prev, n) as (
-      select id, prev_group, 0 from state_groups where id = ${groupId}
-      union all
-      select g.id, g.prev_group, c.n + 1 from state_groups g join chain c on g.id = c.prev
-    )
-    select distinct on (e.type, e.state_key) e.type, e.state_key, e.event_id
-    from state_group_entries e join chain c on e.group_id = c.id
-    order by e.type, e.state_key, c.n`;
+  return (await stateGroupsEach(tx, [groupId]))[0]!;
 }
 
 /** The full state of each group, in the order asked, in one query for all of them. */
