@@ -3,7 +3,7 @@ import { stateKey } from '../../../federation/events/pdu.ts';
 import type { Tx } from '../../db/database.ts';
 import { Lru } from '../../cache/index.ts';
 import type { Bus } from '../../redis/bus.ts';
-import { getEvents, type StoredEvent } from '../storage/events.ts';
+import { eventsEach, type StoredEvent } from '../storage/events.ts';
 import { loadStateGroup, type StateEntry } from '../storage/state.ts';
 
 const EVENT_CHANGED = 'event-changed';
@@ -41,11 +41,12 @@ export interface LoadedState {
 
 /** Where the caches' misses are read: each call its own query, or the loaders of a /sync tick. */
 export interface StorageFetch {
-  events(tx: Tx, ids: readonly string[]): Promise<Map<string, StoredEvent>>;
+  /** Each event by id, in the order asked (undefined where none is stored). */
+  events(tx: Tx, ids: readonly string[]): Promise<(StoredEvent | undefined)[]>;
   stateGroup(tx: Tx, groupId: number): Promise<StateEntry[]>;
 }
 
-const directFetch: StorageFetch = { events: getEvents, stateGroup: loadStateGroup };
+const directFetch: StorageFetch = { events: eventsEach, stateGroup: loadStateGroup };
 
 /** Events and state through the caches. */
 export interface CachedReads {
@@ -123,10 +124,11 @@ export function createRoomState(opts: RoomStateOptions = {}) {
       }
       if (missing.length > 0) {
         const before = generation;
-        for (const [id, e] of await fetch.events(tx, missing)) {
-          if (usable && generation === before) events.set(id, e);
-          out.set(id, e);
-        }
+        (await fetch.events(tx, missing)).forEach((e, i) => {
+          if (!e) return;
+          if (usable && generation === before) events.set(missing[i]!, e);
+          out.set(missing[i]!, e);
+        });
       }
       return out;
     }

@@ -44,8 +44,6 @@ export function streamReads(k: KeyedReads): StreamReads {
     return ids.map((id) => byParent.get(id)!);
   });
   const thread = k.many((t: { root: string; userId: string }) => `${t.root}\n${t.userId}`, threadSummariesEach);
-  const events = k.many(same, eventsEach);
-  const stateGroup = k.one(String, stateGroupsEach);
   return {
     memberships: k.one(same, membershipsEach),
     forgotten: k.one(same, forgottenRoomsEach),
@@ -63,13 +61,7 @@ export function streamReads(k: KeyedReads): StreamReads {
           roots.map((root) => ({ root, userId })),
         )
       ).filter((t) => t !== undefined),
-    storage: {
-      async events(tx, ids) {
-        const found = await events(tx, ids);
-        return new Map(found.flatMap((e) => (e ? [[e.pdu.event_id, e] as const] : [])));
-      },
-      stateGroup,
-    },
+    storage: { events: k.many(same, eventsEach), stateGroup: k.one(String, stateGroupsEach) },
   };
 }
 
