@@ -2,6 +2,7 @@ import type { Hono, MiddlewareHandler } from 'hono';
 import type { JsonObject } from '../../../federation/events/pdu.ts';
 import { filterSchema, type Filter } from '../../matrix/index.ts';
 import type { AppEnv } from '../../http/hono-env.ts';
+import { linkedAbort } from '../../http/linked-abort.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
 import { Lru } from '../../cache/index.ts';
 import type { createSync } from '../service/sync.ts';
@@ -56,12 +57,16 @@ export function syncRoutes(app: Hono<AppEnv>, { auth, sync, getFilter, shutdown,
       throw new MatrixError(400, 'M_INVALID_PARAM', 'set_presence must be online, offline or unavailable');
     await syncing?.(who.userId, setPresence as SetPresence);
     // A client that goes away, or a server shutting down, ends the long-poll.
-    const signal = AbortSignal.any([c.req.raw.signal, shutdown]);
-    const body = await sync.sync(
-      { userId: who.userId, deviceId: who.deviceId },
-      { since: since ? parseSyncToken(since) : undefined, timeoutMs: Math.min(Number(timeoutRaw), 300_000), fullState, filter, signal },
-    );
-    return c.json(body);
+    const { signal, release } = linkedAbort([c.req.raw.signal, shutdown]);
+    try {
+      const body = await sync.sync(
+        { userId: who.userId, deviceId: who.deviceId },
+        { since: since ? parseSyncToken(since) : undefined, timeoutMs: Math.min(Number(timeoutRaw), 300_000), fullState, filter, signal },
+      );
+      return c.json(body);
+    } finally {
+      release();
+    }
   });
 }
 
