@@ -29,7 +29,6 @@ export function buildApp({ log, metrics, inFlight, maxBodyBytes, mount }: AppDep
   app.use('*', async (c, next) => {
     const requestId = c.req.header('x-request-id')?.slice(0, 64) || randomUUID();
     c.set('requestId', requestId);
-    c.set('log', log.child({ requestId }));
     // Set before the response exists, so every response is made with them: set after,
     // each would make Hono copy the finished response into a new web Response.
     c.header('X-Request-Id', requestId);
@@ -60,7 +59,9 @@ export function buildApp({ log, metrics, inFlight, maxBodyBytes, mount }: AppDep
   app.notFound((c) => c.json(unrecognized().body(), 404));
   app.onError((err, c) => {
     if (err instanceof MatrixError) return c.json(err.body(), err.status);
-    c.get('log')?.error({ err }, 'unhandled error');
+    // No per-request child logger: making one for every request (a long-poll's each round
+    // included) cost more than the rare line that uses it.
+    log.error({ err, requestId: c.get('requestId') }, 'unhandled error');
     return c.json({ errcode: 'M_UNKNOWN', error: 'Internal server error' }, 500);
   });
   return app;

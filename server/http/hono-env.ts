@@ -1,5 +1,3 @@
-import type { Logger } from 'pino';
-
 /** Who made an authenticated request. */
 export interface Requester {
   userId: string;
@@ -12,7 +10,6 @@ export interface Requester {
 export interface AppEnv {
   Variables: {
     requestId: string;
-    log: Logger;
     requester: Requester;
   };
 }

@@ -90,6 +90,8 @@ export async function startCommComms(opts: CommCommsOptions): Promise<RunningTar
   if (opts.cpuProfDir) mkdirSync(opts.cpuProfDir, { recursive: true });
 
   const args = [
+    // Node flags to try on the server alone (e.g. BENCH_SERVER_NODE_FLAGS=--max-semi-space-size=64).
+    ...(process.env.BENCH_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
     '--import',
     'tsx',
     ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : []),
