@@ -99,13 +99,13 @@ async function main() {
     padding: 'x'.repeat(600),
   });
 
-  const app = new Hono();
-  app.post('/send/:lane/:n', async (c) => {
-    const content = await c.req.json();
-    const [row] =
-      await sql`insert into events (room, body) values (${c.req.param('lane')}, ${JSON.stringify(content).padEnd(600)}) returning id`;
-    return c.json({ event_id: `$${row!.id}` });
-  });
+  // What each request does, whichever HTTP front serves it.
+  // A send parses its body as any server must, then stores it.
+  const send = async (lane: string, text: string) => {
+    const content = JSON.stringify(JSON.parse(text));
+    const [row] = await sql`insert into events (room, body) values (${lane}, ${content.padEnd(600)}) returning id`;
+    return { event_id: `$${row!.id}` };
+  };
   const trigger = () => {
     pos++;
     const waking = parked;
@@ -113,12 +113,15 @@ async function main() {
     for (const wake of waking) wake();
     return { pos };
   };
-  app.post('/trigger', (c) => c.json(trigger()));
-  app.get('/poll', async (c) => {
-    const since = Number(c.req.query('since'));
+  const poll = async (since: number) => {
     if (since >= pos) await new Promise<void>((r) => parked.push(r));
-    return c.json(body(since));
-  });
+    return body(since);
+  };
+
+  const app = new Hono();
+  app.post('/send/:lane/:n', async (c) => c.json(await send(c.req.param('lane'), await c.req.text())));
+  app.post('/trigger', (c) => c.json(trigger()));
+  app.get('/poll', async (c) => c.json(await poll(Number(c.req.query('since')))));
   // --raw: node:http without Hono, to see what the framework adds.
   const server = process.argv.includes('--raw')
     ? createServer(async (req, res) => {
@@ -127,15 +130,9 @@ async function main() {
         if (req.method === 'POST' && u.pathname.startsWith('/send/')) {
           const chunks: Buffer[] = [];
           for await (const c of req) chunks.push(c as Buffer);
-          const [row] =
-            await sql`insert into events (room, body) values (${u.pathname.split('/')[2]!}, ${Buffer.concat(chunks).toString().padEnd(600)}) returning id`;
-          reply = { event_id: `$${row!.id}` };
+          reply = await send(u.pathname.split('/')[2]!, Buffer.concat(chunks).toString());
         } else if (u.pathname === '/trigger') reply = trigger();
-        else {
-          const since = Number(u.searchParams.get('since'));
-          if (since >= pos) await new Promise<void>((r) => parked.push(r));
-          reply = body(since);
-        }
+        else reply = await poll(Number(u.searchParams.get('since')));
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply));
       }).listen(0, '127.0.0.1')
     : (serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }) as Server);
@@ -143,6 +140,8 @@ async function main() {
   await new Promise((r) => server.once('listening', r));
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 
+  // Two load generators; the first takes the odd one out.
+  const share = (n: number, i: number) => (i === 0 ? Math.ceil(n / 2) : Math.floor(n / 2));
   const workers = [0, 1].map(() => fork(fileURLToPath(import.meta.url), ['--worker'], { execArgv: ['--import', 'tsx'] }));
   const next = <T>(w: (typeof workers)[number], op: string) =>
     new Promise<T>((r) => {
@@ -154,7 +153,7 @@ async function main() {
   const sent = await Promise.all(
     workers.map((w, i) => {
       const done = next<{ latencies: number[] }>(w, 'sent');
-      w.send({ op: 'send', url, lanes: senders / 2 + (i === 0 ? senders % 2 : 0), durationMs: sendSeconds * 1000 });
+      w.send({ op: 'send', url, lanes: share(senders, i), durationMs: sendSeconds * 1000 });
       return done;
     }),
   );
@@ -163,7 +162,9 @@ async function main() {
   const sendStats = summarize(latencies);
 
   await Promise.all(
-    workers.map((w, i) => (w.send({ op: 'poll', url, clients: clients / 2, offset: (i * clients) / 2 }), next(w, 'polling'))),
+    workers.map(
+      (w, i) => (w.send({ op: 'poll', url, clients: share(clients, i), offset: i === 0 ? 0 : share(clients, 0) }), next(w, 'polling')),
+    ),
   );
   while (parked.length < clients) await sleep(50);
   const sent200 = new Map<number, number>();
