@@ -26,7 +26,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['federation/**/*.test.ts', 'server/**/*.test.ts', ...unitOnly],
+          include: ['bin/**/*.test.ts', 'federation/**/*.test.ts', 'server/**/*.test.ts', ...unitOnly],
         },
       },
       {

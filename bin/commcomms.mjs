@@ -1,12 +1,75 @@
 #!/usr/bin/env node
-// The installed `commcomms` command: runs the TypeScript CLI through tsx.
-import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
+// The `commcomms` command, and what `npm start` runs: server/cli.ts from one ES module that
+// esbuild bundles into node_modules/.cache/commcomms, made again only when a source changed.
+//
+// Not tsx, as before: tsx's ESM loader runs in a thread of its own with a second V8 heap and
+// transforms each of some 300 files at every start. That was ~50-80 MB of an idle embedded
+// server's ~310 MB, and most of a second of its start-up (test/bench/RESULTS.md, 2026-12-07).
+// Where the cache cannot be written (a read-only install), the sources run through tsx still.
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const require = createRequire(import.meta.url);
-const tsx = join(dirname(require.resolve('tsx/package.json')), 'dist', 'cli.mjs');
-const r = spawnSync(process.execPath, [tsx, join(here, '..', 'server', 'cli.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const entry = join(root, 'server', 'cli.ts');
+const outDir = join(root, 'node_modules', '.cache', 'commcomms');
+const bundle = join(outDir, 'cli.mjs');
+const manifest = join(outDir, 'inputs.json');
+
+/** A source's identity for the cache: it changed if its mtime or size did. */
+function stamp(file) {
+  const s = statSync(join(root, file));
+  return `${s.mtimeMs}:${s.size}`;
+}
+
+function bundleIsFresh() {
+  try {
+    const inputs = JSON.parse(readFileSync(manifest, 'utf8'));
+    statSync(bundle);
+    return Object.entries(inputs).every(([file, was]) => stamp(file) === was);
+  } catch {
+    return false;
+  }
+}
+
+/** Writes the bundle, its source map and the manifest, each by rename, so that servers starting at once never read half a file. */
+async function makeBundle() {
+  const { buildSync } = await import('esbuild');
+  const result = buildSync({
+    absWorkingDir: root,
+    entryPoints: [entry],
+    outfile: bundle,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: `node${process.versions.node.split('.')[0]}`,
+    packages: 'external',
+    sourcemap: 'linked',
+    metafile: true,
+    write: false,
+    logLevel: 'warning',
+  });
+  mkdirSync(outDir, { recursive: true });
+  const put = (path, contents) => {
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, contents);
+    renameSync(tmp, path);
+  };
+  // The map before the code that points at it.
+  for (const f of [...result.outputFiles].sort((a, b) => Number(b.path.endsWith('.map')) - Number(a.path.endsWith('.map'))))
+    put(f.path, f.contents);
+  put(manifest, JSON.stringify(Object.fromEntries(Object.keys(result.metafile.inputs).map((f) => [f, stamp(f)]))));
+}
+
+let target = pathToFileURL(bundle).href;
+try {
+  if (!bundleIsFresh()) await makeBundle();
+} catch (err) {
+  console.error(`commcomms: running the sources through tsx (no bundle: ${err instanceof Error ? err.message : String(err)})`);
+  const { register } = await import('tsx/esm/api');
+  register();
+  target = pathToFileURL(entry).href;
+}
+// Stack traces in logs name the TypeScript sources, not lines of the bundle.
+process.setSourceMapsEnabled(true);
+await import(target);

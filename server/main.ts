@@ -1,7 +1,6 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { SigningKey } from '../federation/events/index.ts';
 import { createClient, type RedisClientType } from 'redis';
@@ -40,8 +39,9 @@ import { createLifecycle, type Stopped } from './lifecycle.ts';
 import { createLogger } from './ops/logger.ts';
 import { createInFlight } from './ops/in-flight.ts';
 import { createMetrics } from './ops/metrics.ts';
+import { PACKAGE_ROOT } from './package-root.ts';
 
-export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'schema', 'postgres');
+export const MIGRATIONS_DIR = join(PACKAGE_ROOT, 'schema', 'postgres');
 
 /** How long a stopping server waits for open requests (and then for their handlers). */
 const HTTP_GRACE_MS = 10_000;

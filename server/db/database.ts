@@ -1,8 +1,8 @@
 import { fork } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync, closeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import postgres from 'postgres';
 import { pgliteStartParams } from './pglite-settings.ts';
 
@@ -99,7 +99,7 @@ async function openEmbedded(opts: DatabaseOptions, common: object): Promise<Data
  */
 async function initEmbeddedDataDir(dir: string, log: Logger): Promise<void> {
   const began = Date.now();
-  const script = join(dirname(fileURLToPath(import.meta.url)), 'pglite-initdb.mjs');
+  const script = join(PACKAGE_ROOT, 'server', 'db', 'pglite-initdb.mjs');
   await new Promise<void>((resolve, reject) => {
     // No inherited --import hooks or inspector: the script is plain JavaScript.
     const child = fork(script, [dir], { execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });

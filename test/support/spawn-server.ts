@@ -8,14 +8,14 @@ import { scratchDatabase } from './homeserver.ts';
 import { copyTemplate } from './pglite-template.ts';
 
 /**
- * A homeserver run as its own process, started the way README says
- * (`tsx server/cli.ts start` with COMMCOMMS_DATA_DIR and COMMCOMMS_PORT), so tests
+ * A homeserver run as its own process, started the way `npm start` starts it
+ * (`node bin/commcomms.mjs start` with COMMCOMMS_DATA_DIR and COMMCOMMS_PORT), so tests
  * can crash it, signal it and start it again on the same data. On the postgres leg
  * (COMMCOMMS_TEST_DB=postgres) it gets a scratch database through DATABASE_URL.
  */
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+const LAUNCHER = join(ROOT, 'bin', 'commcomms.mjs');
 const KEEP_LINES = 300;
 
 export interface SpawnOptions {
@@ -138,8 +138,13 @@ export class SpawnedServer {
   async start(): Promise<void> {
     if (this.running) throw new Error('server is already running');
     this.lines = [];
-    // Its own process group, so dispose() can take down tsx and the server under it together.
-    const child = spawn(TSX, ['server/cli.ts', 'start'], { cwd: ROOT, env: this.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // Its own process group, so dispose() also takes down a child it may have (PGlite's initdb).
+    const child = spawn(process.execPath, [LAUNCHER, 'start'], {
+      cwd: ROOT,
+      env: this.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     const keep = (chunk: Buffer) => {
@@ -172,28 +177,21 @@ export class SpawnedServer {
     throw new Error(`homeserver not ready after ${this.readyTimeoutMs} ms (last: ${String(last)}):\n${this.output()}`);
   }
 
-  /** The pid of the homeserver itself (tsx runs it as a child process). */
+  /** The pid of the homeserver process. */
   serverPid(): number | undefined {
-    const pid = this.child?.pid;
-    return pid === undefined ? undefined : (childPids(pid)[0] ?? pid);
+    return this.child?.pid;
   }
 
   /**
-   * Sends `signal` and waits for the process to end. SIGKILL goes to the homeserver
-   * process itself (a crash: no handler runs); other signals go to the tsx launcher,
-   * as `kill PID` would to `npm start`, and tsx relays them to the server.
+   * Sends `signal` and waits for the process to end. SIGKILL is a crash: no handler runs,
+   * and whatever the server had started in its group goes with it.
    */
   async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<ServerExit> {
     const child = this.child;
     if (!child?.pid || !this.running) return this.exited;
-    if (signal !== 'SIGKILL') {
-      process.kill(child.pid, signal);
-      return this.exited;
-    }
-    const server = this.serverPid();
-    if (server) process.kill(server, 'SIGKILL');
+    process.kill(child.pid, signal);
     const exit = await this.exited;
-    await this.killGroup(server === undefined ? [] : [server]);
+    if (signal === 'SIGKILL') await this.killGroup();
     return exit;
   }
 
@@ -210,10 +208,10 @@ export class SpawnedServer {
   }
 
   /** Whatever is left of the process group is killed, and waited for until it is gone. */
-  private async killGroup(also: number[] = []): Promise<void> {
+  private async killGroup(): Promise<void> {
     const pid = this.child?.pid;
     if (!pid) return;
-    const members = [pid, ...childPids(pid), ...also];
+    const members = [pid, ...childPids(pid)];
     try {
       process.kill(-pid, 'SIGKILL');
     } catch {

@@ -24,10 +24,9 @@ import { freePort, scrubbedEnv, ServerProcess } from './process.ts';
 import type { RunningTarget } from './types.ts';
 
 /**
- * CommComms as README starts it (`tsx server/cli.ts start` with COMMCOMMS_DATA_DIR,
- * COMMCOMMS_PORT and, for PostgreSQL, DATABASE_URL), but run as
- * `node --import tsx server/cli.ts start` so the pid we watch is the server itself
- * and `--cpu-prof` can be handed to it. The config is the generated one with the
+ * CommComms as `npm start` runs it (`node bin/commcomms.mjs start` with COMMCOMMS_DATA_DIR,
+ * COMMCOMMS_PORT and, for PostgreSQL, DATABASE_URL), so the pid we watch is the server
+ * itself and `--cpu-prof` can be handed to it. The config is the generated one with the
  * rate limits lifted for the bench users and logging at warn.
  */
 
@@ -92,10 +91,9 @@ export async function startCommComms(opts: CommCommsOptions): Promise<RunningTar
   const args = [
     // Node flags to try on the server alone (e.g. BENCH_SERVER_NODE_FLAGS=--max-semi-space-size=64).
     ...(process.env.BENCH_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
-    '--import',
-    'tsx',
     ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : []),
-    'server/cli.ts',
+    // As `npm start` runs it.
+    'bin/commcomms.mjs',
     'start',
     '--config',
     configPath,
