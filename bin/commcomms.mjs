@@ -1,6 +1,10 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --v8-pool-size=2
 // The `commcomms` command, and what `npm start` runs: server/cli.ts from one ES module that
 // esbuild bundles into node_modules/.cache/commcomms, made again only when a source changed.
+//
+// Two V8 worker threads instead of Node's four: each thread that compiles (PGlite's WebAssembly
+// tiers up at start) or marks keeps a malloc arena, and two fewer gave an idle embedded server
+// ~25 MB less RSS, with send throughput no lower (test/bench/RESULTS.md, 2026-12-07).
 //
 // Not tsx, as before: tsx's ESM loader runs in a thread of its own with a second V8 heap and
 // transforms each of some 300 files at every start. That was ~50-80 MB of an idle embedded

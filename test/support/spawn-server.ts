@@ -9,7 +9,7 @@ import { copyTemplate } from './pglite-template.ts';
 
 /**
  * A homeserver run as its own process, started the way `npm start` starts it
- * (`node bin/commcomms.mjs start` with COMMCOMMS_DATA_DIR and COMMCOMMS_PORT), so tests
+ * (`bin/commcomms.mjs start`, with the Node flags of its first line, COMMCOMMS_DATA_DIR and COMMCOMMS_PORT), so tests
  * can crash it, signal it and start it again on the same data. On the postgres leg
  * (COMMCOMMS_TEST_DB=postgres) it gets a scratch database through DATABASE_URL.
  */
@@ -139,7 +139,7 @@ export class SpawnedServer {
     if (this.running) throw new Error('server is already running');
     this.lines = [];
     // Its own process group, so dispose() also takes down a child it may have (PGlite's initdb).
-    const child = spawn(process.execPath, [LAUNCHER, 'start'], {
+    const child = spawn(LAUNCHER, ['start'], {
       cwd: ROOT,
       env: this.env,
       stdio: ['ignore', 'pipe', 'pipe'],

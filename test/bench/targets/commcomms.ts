@@ -88,18 +88,20 @@ export async function startCommComms(opts: CommCommsOptions): Promise<RunningTar
   writeFileSync(configPath, stringify(config), { mode: 0o600 });
   if (opts.cpuProfDir) mkdirSync(opts.cpuProfDir, { recursive: true });
 
-  const args = [
-    // Node flags to try on the server alone (e.g. BENCH_SERVER_NODE_FLAGS=--max-semi-space-size=64).
+  // Node flags on top of the launcher's own (its first line): a profile, or flags to try on
+  // the server alone (e.g. BENCH_SERVER_NODE_FLAGS=--max-semi-space-size=64).
+  const nodeFlags = [
     ...(process.env.BENCH_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
-    ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : []),
-    // As `npm start` runs it.
-    'bin/commcomms.mjs',
-    'start',
-    '--config',
-    configPath,
+    ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []),
   ];
-  const env = { ...scrubbedEnv(), COMMCOMMS_DATA_DIR: dataDir, COMMCOMMS_PORT: String(port), ...(db ? { DATABASE_URL: db.url } : {}) };
-  const proc = ServerProcess.spawn(process.execPath, args, { cwd: ROOT, env });
+  const env = {
+    ...scrubbedEnv(),
+    COMMCOMMS_DATA_DIR: dataDir,
+    COMMCOMMS_PORT: String(port),
+    ...(db ? { DATABASE_URL: db.url } : {}),
+    ...(nodeFlags.length ? { NODE_OPTIONS: nodeFlags.join(' ') } : {}),
+  };
+  const proc = ServerProcess.spawn(join(ROOT, 'bin', 'commcomms.mjs'), ['start', '--config', configPath], { cwd: ROOT, env });
   const url = `http://127.0.0.1:${port}`;
   let startupMs: number;
   try {
