@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /**
  * A tiny summariser for V8 .cpuprofile files (node --cpu-prof): where the busy time
@@ -13,6 +15,7 @@ interface CallFrame {
   functionName: string;
   url: string;
   lineNumber: number;
+  columnNumber: number;
 }
 interface ProfileNode {
   id: number;
@@ -45,6 +48,32 @@ export interface ProfileSummary {
 
 const IDLE = new Set(['(idle)', '(program)']);
 
+/**
+ * Frames of the server's bundle (bin/commcomms.mjs runs one, in node_modules/.cache) are put
+ * back on the TypeScript line they were built from, through the bundle's source map, so that
+ * functions are named by their source file and our own are told apart from packages'.
+ */
+function sourceMapped(): (f: CallFrame) => CallFrame {
+  const maps = new Map<string, { map: SourceMap; dir: string } | null>();
+  return (f) => {
+    // Packages' own files have no map beside them; only the bundle in node_modules/.cache does.
+    if (!f.url.startsWith('file://') || (f.url.includes('/node_modules/') && !f.url.includes('/node_modules/.cache/'))) return f;
+    let m = maps.get(f.url);
+    if (m === undefined) {
+      const mapFile = `${fileURLToPath(f.url)}.map`;
+      m = existsSync(mapFile) ? { map: new SourceMap(JSON.parse(readFileSync(mapFile, 'utf8'))), dir: dirname(mapFile) } : null;
+      maps.set(f.url, m);
+    }
+    if (!m) return f;
+    const entry = m.map.findEntry(f.lineNumber, f.columnNumber) as { originalSource?: string; originalLine?: number };
+    if (!entry.originalSource) return f;
+    const source = entry.originalSource.startsWith('file://')
+      ? entry.originalSource
+      : pathToFileURL(resolve(m.dir, entry.originalSource)).href;
+    return { ...f, url: source, lineNumber: entry.originalLine ?? f.lineNumber };
+  };
+}
+
 function shortUrl(url: string): string {
   const path = url.replace(/^file:\/\//, '');
   const nm = path.lastIndexOf('/node_modules/');
@@ -73,6 +102,8 @@ const frameName = (f: CallFrame) => `${f.functionName || '(anonymous)'} ${f.url 
  */
 export function summarise(file: string, top = 15, window?: { start: number; end: number }): ProfileSummary {
   const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const original = sourceMapped();
+  for (const n of p.nodes) n.callFrame = original(n.callFrame);
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   // Self time per node from the samples and their time deltas (µs).
   const selfUs = new Map<number, number>();

@@ -24,13 +24,26 @@ import { freePort, scrubbedEnv, ServerProcess } from './process.ts';
 import type { RunningTarget } from './types.ts';
 
 /**
- * CommComms as `npm start` runs it (`node bin/commcomms.mjs start` with COMMCOMMS_DATA_DIR,
+ * CommComms as `npm start` runs it (`bin/commcomms.mjs start` with COMMCOMMS_DATA_DIR,
  * COMMCOMMS_PORT and, for PostgreSQL, DATABASE_URL), so the pid we watch is the server
  * itself and `--cpu-prof` can be handed to it. The config is the generated one with the
  * rate limits lifted for the bench users and logging at warn.
  */
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const LAUNCHER = join(ROOT, 'bin', 'commcomms.mjs');
+
+/**
+ * The Node flags of the launcher's first line (`#!/usr/bin/env -S node FLAGS`), so that a server
+ * run as `node FLAGS [more flags] bin/commcomms.mjs` is the one `npm start` runs. Node refuses
+ * `--cpu-prof` in NODE_OPTIONS, so the bench cannot run the launcher as an executable.
+ */
+function launcherNodeFlags(): string[] {
+  const first = readFileSync(LAUNCHER, 'utf8').split('\n', 1)[0]!;
+  const flags = /^#!.*\bnode\b(.*)$/.exec(first);
+  if (!flags) throw new Error(`no node command in the first line of ${LAUNCHER}: ${first}`);
+  return flags[1]!.split(' ').filter(Boolean);
+}
 
 export interface CommCommsOptions {
   engine: 'pglite' | 'postgres';
@@ -88,20 +101,18 @@ export async function startCommComms(opts: CommCommsOptions): Promise<RunningTar
   writeFileSync(configPath, stringify(config), { mode: 0o600 });
   if (opts.cpuProfDir) mkdirSync(opts.cpuProfDir, { recursive: true });
 
-  // Node flags on top of the launcher's own (its first line): a profile, or flags to try on
-  // the server alone (e.g. BENCH_SERVER_NODE_FLAGS=--max-semi-space-size=64).
-  const nodeFlags = [
+  const args = [
+    ...launcherNodeFlags(),
+    // Node flags to try on the server alone (e.g. BENCH_SERVER_NODE_FLAGS=--max-semi-space-size=64).
     ...(process.env.BENCH_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
-    ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []),
+    ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : []),
+    LAUNCHER,
+    'start',
+    '--config',
+    configPath,
   ];
-  const env = {
-    ...scrubbedEnv(),
-    COMMCOMMS_DATA_DIR: dataDir,
-    COMMCOMMS_PORT: String(port),
-    ...(db ? { DATABASE_URL: db.url } : {}),
-    ...(nodeFlags.length ? { NODE_OPTIONS: nodeFlags.join(' ') } : {}),
-  };
-  const proc = ServerProcess.spawn(join(ROOT, 'bin', 'commcomms.mjs'), ['start', '--config', configPath], { cwd: ROOT, env });
+  const env = { ...scrubbedEnv(), COMMCOMMS_DATA_DIR: dataDir, COMMCOMMS_PORT: String(port), ...(db ? { DATABASE_URL: db.url } : {}) };
+  const proc = ServerProcess.spawn(process.execPath, args, { cwd: ROOT, env });
   const url = `http://127.0.0.1:${port}`;
   let startupMs: number;
   try {
