@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectMatrixError } from '../support/accounts.ts';
 import type { TestUser } from '../support/client.ts';
-import { createRoom, enc, joinRoom, roomPath, syncOk } from '../support/rooms.ts';
+import { createRoom, enc, joinRoom, roomPath, sendText, syncOk } from '../support/rooms.ts';
 import { roomEvents, syncToken, syncUntil } from '../support/sync.ts';
 import { withHomeserver } from '../support/with-homeserver.ts';
 
@@ -45,6 +45,21 @@ describe('PUT /rooms/{roomId}/typing/{userId}', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect((await alice.client.put(typingPath(alice), { typing: true, timeout: 30_000 })).status).toBe(200);
     expect((await waiting).value).toEqual([alice.userId]);
+    await alice.client.put(typingPath(alice), { typing: false });
+  });
+
+  it('does not answer a waiting /sync whose filter blocks ephemeral events: it waits for what it asked for', async () => {
+    const filter = { room: { ephemeral: { not_types: ['*'] } }, presence: { not_types: ['*'] } };
+    const since = await syncToken(bob, { filter });
+    const waiting = syncOk(bob, { since, filter, timeout: 10_000, set_presence: 'offline' });
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await alice.client.put(typingPath(alice), { typing: true, timeout: 30_000 })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 300));
+    const eventId = await sendText(alice, roomId, 'after the typing');
+    const body = await waiting;
+    expect(roomEvents(body, roomId, 'timeline').map((e) => e.event_id)).toEqual([eventId]);
+    expect(roomEvents(body, roomId, 'ephemeral')).toEqual([]);
+    expect(body.presence.events).toEqual([]);
     await alice.client.put(typingPath(alice), { typing: false });
   });
 

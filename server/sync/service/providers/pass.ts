@@ -29,6 +29,9 @@ export interface RoomStream {
   events(roomId: string): JsonObject[];
 }
 
+/** A stream the filter blocks whole: it adds nothing to any room, and touches none. */
+export const BLOCKED: RoomStream = { touched: () => false, events: () => [] };
+
 export function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
   const m = new Map<string, T[]>();
   for (const i of items) {

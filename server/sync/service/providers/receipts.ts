@@ -1,9 +1,11 @@
 import type { JsonObject } from '../../../../federation/events/pdu.ts';
 import type { ReceiptRow } from '../../../rooms/index.ts';
-import { groupBy, type RoomStream, type SyncPass } from './pass.ts';
+import { blocksAll } from '../../../matrix/index.ts';
+import { BLOCKED, groupBy, type RoomStream, type SyncPass } from './pass.ts';
 
 /** m.receipt per joined room: receipts written in the pass's window (all of them on initial sync). */
 export async function receiptsProvider(pass: SyncPass, joinedIds: readonly string[]): Promise<RoomStream> {
+  if (blocksAll(pass.filter.room?.ephemeral)) return BLOCKED;
   const rows = await pass.src.receiptsSince(pass.sql, joinedIds, pass.since ? pass.sincePos : 0, pass.upTo.pos);
   const byRoom = groupBy(rows, (r) => r.room_id);
   return {

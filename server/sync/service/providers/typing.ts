@@ -1,7 +1,9 @@
-import type { RoomStream, SyncPass } from './pass.ts';
+import { blocksAll } from '../../../matrix/index.ts';
+import { BLOCKED, type RoomStream, type SyncPass } from './pass.ts';
 
 /** m.typing per joined room, from the typing serial (in memory, not the event stream). */
 export function typingProvider(pass: SyncPass): RoomStream {
+  if (blocksAll(pass.filter.room?.ephemeral)) return BLOCKED;
   const since = pass.since ? pass.since.typing : -1;
   return {
     touched: (roomId) => pass.src.typingSince(roomId, since) !== undefined,
