@@ -177,11 +177,6 @@ export class SpawnedServer {
     throw new Error(`homeserver not ready after ${this.readyTimeoutMs} ms (last: ${String(last)}):\n${this.output()}`);
   }
 
-  /** The pid of the homeserver process. */
-  serverPid(): number | undefined {
-    return this.child?.pid;
-  }
-
   /**
    * Sends `signal` and waits for the process to end. SIGKILL is a crash: no handler runs,
    * and whatever the server had started in its group goes with it.
