@@ -21,10 +21,8 @@ const bundle = join(outDir, 'cli.mjs');
 const manifest = join(outDir, 'inputs.json');
 
 /** A source's identity for the cache: it changed if its mtime or size did. */
-function stamp(file) {
-  const s = statSync(join(root, file));
-  return `${s.mtimeMs}:${s.size}`;
-}
+const stampOf = (stats) => `${stats.mtimeMs}:${stats.size}`;
+const stamp = (file) => stampOf(statSync(join(root, file)));
 
 function bundleIsFresh() {
   try {
@@ -39,6 +37,7 @@ function bundleIsFresh() {
 /** Writes the bundle, its source map and the manifest, each by rename, so that servers starting at once never read half a file. */
 async function makeBundle() {
   const { buildSync } = await import('esbuild');
+  const began = Date.now();
   const result = buildSync({
     absWorkingDir: root,
     entryPoints: [entry],
@@ -59,10 +58,15 @@ async function makeBundle() {
     writeFileSync(tmp, contents);
     renameSync(tmp, path);
   };
+  const output = (path) => result.outputFiles.find((f) => f.path === path).contents;
   // The map before the code that points at it.
-  for (const f of [...result.outputFiles].sort((a, b) => Number(b.path.endsWith('.map')) - Number(a.path.endsWith('.map'))))
-    put(f.path, f.contents);
-  put(manifest, JSON.stringify(Object.fromEntries(Object.keys(result.metafile.inputs).map((f) => [f, stamp(f)]))));
+  put(`${bundle}.map`, output(`${bundle}.map`));
+  put(bundle, output(bundle));
+  const inputs = Object.keys(result.metafile.inputs).map((f) => [f, statSync(join(root, f))]);
+  // A source saved while esbuild read it may be in the bundle as it was before: no manifest
+  // then, so that the next start builds again.
+  if (inputs.every(([, stats]) => stats.mtimeMs < began))
+    put(manifest, JSON.stringify(Object.fromEntries(inputs.map(([f, stats]) => [f, stampOf(stats)]))));
 }
 
 let target = pathToFileURL(bundle).href;

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +55,25 @@ describe('bin/commcomms.mjs', () => {
     writeFileSync(join(pkg, 'server', 'cli.ts'), cli('// 1'));
     writeFileSync(join(pkg, 'server', 'word.ts'), `export const word: string = 'six';\n`);
     expect((await launch()).out.word).toBe('six');
+  });
+
+  it('builds again next time when a source was saved while the bundle was being made', async () => {
+    // An mtime after the build began is what a save during the build leaves.
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(join(pkg, 'server', 'word.ts'), later, later);
+    expect((await launch()).out.word).toBe('six');
+    const first = statSync(bundle()).mtimeMs;
+    await launch();
+    const second = statSync(bundle()).mtimeMs;
+    expect(second).not.toBe(first);
+    // Once the mtime is in the past again, a build is trusted and the next start reuses it.
+    const now = new Date();
+    utimesSync(join(pkg, 'server', 'word.ts'), now, now);
+    await launch();
+    const third = statSync(bundle()).mtimeMs;
+    expect(third).not.toBe(second);
+    await launch();
+    expect(statSync(bundle()).mtimeMs).toBe(third);
   });
 
   it('names the TypeScript source in a stack trace, not the bundle', async () => {
