@@ -46,6 +46,8 @@ export function createAccounts({ sql, config, rateLimiter, publish, wakeSync }: 
     auth,
     registration,
     userData,
+    /** Re-authentication (UIA, password) for an operation of another component. */
+    confirm: security.confirm,
     start: () => registration.syncConfigTokens(),
     mount(app: Hono<AppEnv>): void {
       const deps = { config, rateLimiter, registration, login, sessions, security, userData, auth };

@@ -32,6 +32,10 @@ export interface DomainEventPayloads {
   'account.deactivated': {
     userId: string;
   };
+  /** Devices of the account were deleted or renamed: their keys changed for everyone tracking them. */
+  'account.devices_changed': {
+    userId: string;
+  };
   /** The profile after the change; an absent field is unset. */
   'account.profile_changed': {
     userId: string;

@@ -1,6 +1,6 @@
 import { transaction } from '../../db/transaction.ts';
 import type { Config } from '../../config/load.ts';
-import type { Sql } from '../../db/database.ts';
+import type { Sql, Tx } from '../../db/database.ts';
 import type { PublishDomainEvent } from '../../domain-events/index.ts';
 import type { Requester } from '../../http/hono-env.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
@@ -50,6 +50,9 @@ export function createAccountSecurity({ sql, config, checkPassword, publish }: A
     });
   }
 
+  // The keys component tells those who track the user's devices (end-to-end encryption).
+  const devicesChanged = (tx: Tx, userId: string) => publish(tx, { type: 'account.devices_changed', payload: { userId } });
+
   return {
     async listDevices(userId: string): Promise<DeviceView[]> {
       return (await listDevices(sql, userId)).map(view);
@@ -62,24 +65,43 @@ export function createAccountSecurity({ sql, config, checkPassword, publish }: A
     },
 
     async renameDevice(userId: string, deviceId: string, displayName: string): Promise<void> {
-      if (!(await renameDevice(sql, userId, deviceId, displayName))) throw new MatrixError(404, 'M_NOT_FOUND', 'Unknown device');
+      await transaction(sql, async (tx) => {
+        if (!(await renameDevice(tx, userId, deviceId, displayName))) throw new MatrixError(404, 'M_NOT_FOUND', 'Unknown device');
+        await devicesChanged(tx, userId);
+      });
     },
 
     async deleteDevices(who: Requester, deviceIds: string[], auth: unknown, path: string): Promise<void> {
       const uia = await reauth(who, 'delete_devices', auth, path);
       await transaction(sql, async (tx) => {
         await deleteDevices(tx, who.userId, deviceIds);
+        await devicesChanged(tx, who.userId);
         await deleteUiaSession(tx, uia.sessionId);
       });
     },
 
     /** Logout ends the device, not just the token: the spec deletes the device with it. */
     async logout(who: Requester): Promise<void> {
-      await deleteDevices(sql, who.userId, [who.deviceId]);
+      await transaction(sql, async (tx) => {
+        await deleteDevices(tx, who.userId, [who.deviceId]);
+        await devicesChanged(tx, who.userId);
+      });
     },
 
     async logoutAll(who: Requester): Promise<void> {
-      await deleteAllDevices(sql, who.userId);
+      await transaction(sql, async (tx) => {
+        await deleteAllDevices(tx, who.userId);
+        await devicesChanged(tx, who.userId);
+      });
+    },
+
+    /**
+     * User-interactive authentication for an operation another component performs (uploading
+     * cross-signing keys): completes or challenges, and spends the session once completed.
+     */
+    async confirm(who: Requester, purpose: string, auth: unknown, path: string): Promise<void> {
+      const uia = await reauth(who, purpose, auth, path);
+      await deleteUiaSession(sql, uia.sessionId);
     },
 
     async changePassword(who: Requester, newPassword: string, logoutDevices: boolean, auth: unknown, path: string): Promise<void> {
@@ -88,7 +110,10 @@ export function createAccountSecurity({ sql, config, checkPassword, publish }: A
       const hash = await hashPassword(newPassword);
       await transaction(sql, async (tx) => {
         await setPasswordHash(tx, who.userId, hash);
-        if (logoutDevices) await deleteAllDevices(tx, who.userId, who.deviceId);
+        if (logoutDevices) {
+          await deleteAllDevices(tx, who.userId, who.deviceId);
+          await devicesChanged(tx, who.userId);
+        }
         await deleteUiaSession(tx, uia.sessionId);
       });
     },
@@ -104,6 +129,7 @@ export function createAccountSecurity({ sql, config, checkPassword, publish }: A
       await transaction(sql, async (tx) => {
         await setDeactivated(tx, who.userId);
         await deleteAllDevices(tx, who.userId);
+        await devicesChanged(tx, who.userId);
         await deleteUiaSession(tx, uia.sessionId);
         await publish(tx, { type: 'account.deactivated', payload: { userId: who.userId } });
       });
