@@ -15,13 +15,14 @@ import { createDomainEvents, dispatcherOptions } from './domain-events/index.ts'
 import { startPgliteMaintenance } from './db/pglite-maintenance.ts';
 import { streamWatermark } from './db/stream.ts';
 import { deploymentId } from './db/deployment.ts';
+import { createE2ee } from './e2ee/index.ts';
 import { createKeyBackup } from './key-backup/index.ts';
 import { createUserDirectory } from './user-directory/index.ts';
 import { createPresence } from './presence/index.ts';
 import { createPush } from './push/index.ts';
 import { createRooms, type Rooms } from './rooms/index.ts';
 import { createVoip } from './voip/index.ts';
-import { createSyncComponent, type SyncSources } from './sync/index.ts';
+import { createSyncComponent, syncTokenPos, type SyncSources } from './sync/index.ts';
 import {
   bridgeNotifierOverRedis,
   createNotifier,
@@ -199,6 +200,17 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
       shareARoom: rooms.shareARoom,
       userExists: async (userId) => (await accounts.userData.getProfile(userId).catch(() => undefined)) !== undefined,
     });
+    const e2ee = createE2ee({
+      sql: db.sql,
+      serverName: config.server_name,
+      notifier,
+      auth: accounts.auth,
+      rooms,
+      subscribe: domainEvents.subscribe,
+      confirm: accounts.confirm,
+      streamPosOf: syncTokenPos,
+      onRemoteRecipients: (userIds) => log.warn({ userIds }, 'to-device messages for other servers dropped: federation is not available'),
+    });
     const voip = createVoip({ config, auth: accounts.auth });
     const keyBackup = createKeyBackup({ auth: accounts.auth });
     const userDirectory = createUserDirectory({
@@ -211,7 +223,8 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
       ...rooms.syncSources,
       pushRulesSince: push.pushRulesSince,
       presenceSince: presence.presenceSince,
-      batched: () => ({ ...rooms.syncSources.batched(), ...push.batched(), ...presence.batched() }),
+      ...e2ee.syncReads,
+      batched: () => ({ ...rooms.syncSources.batched(), ...push.batched(), ...presence.batched(), ...e2ee.batched() }),
     };
     const shutdown = new AbortController();
     const sync = createSyncComponent({
@@ -243,6 +256,7 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
         (a) => push.mount(a),
         (a) => presence.mount(a),
         (a) => voip.mount(a),
+        (a) => e2ee.mount(a),
         (a) => keyBackup.mount(a),
         (a) => userDirectory.mount(a),
         (a) => {

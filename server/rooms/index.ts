@@ -37,7 +37,13 @@ import { createReports } from './service/reports.ts';
 import { createRoomWrites } from './service/room-writes.ts';
 import { createTags } from './service/tags.ts';
 import { createVisibility } from './service/visibility.ts';
-import { shareARoom, usersNewlySharingRoomWithEach, usersSharingRoomWith, usersVisibleInDirectory } from './storage/shared-rooms.ts';
+import {
+  shareARoom,
+  usersNewlySharingRoomWithEach,
+  usersNoLongerSharingRoomWithEach,
+  usersSharingRoomWith,
+  usersVisibleInDirectory,
+} from './storage/shared-rooms.ts';
 
 export interface RoomsDeps {
   sql: Sql;
@@ -133,6 +139,8 @@ export function createRooms({
     /** For presence: who shares a joined room with a user (of some candidates, since when), and whether two users do. */
     usersSharingRoomWith,
     usersNewlySharingRoomWithEach,
+    /** For device lists: who stopped sharing every joined room with a user, since when. */
+    usersNoLongerSharingRoomWithEach,
     shareARoom,
     /** For the user directory: whom a user's search may find. */
     usersVisibleInDirectory,

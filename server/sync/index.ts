@@ -10,6 +10,7 @@ import { createSync } from './service/sync.ts';
 export { createNotifier, type Notifier } from '../notifier/index.ts';
 export { createTyping, type Typing } from '../notifier/index.ts';
 export type { SyncSources } from './service/sources.ts';
+export { syncTokenPos } from './service/sync-token.ts';
 
 /** /sync: everything a client has not seen yet, long-polled through the notifier. */
 export interface SyncComponentDeps {

@@ -75,3 +75,32 @@ export async function usersVisibleInDirectory(tx: Tx, userId: string): Promise<s
       (s.type = 'm.room.history_visibility' and (e.pdu::json) -> 'content' ->> 'history_visibility' = 'world_readable'))`;
   return rows.map((r) => r.user_id);
 }
+
+/**
+ * For each (user, since), in order: users who stopped sharing every joined room with the user
+ * after `since`. Someone left (or was kicked or banned from) one of the user's rooms, or the user
+ * left a room of theirs, and no joined room joins them now: the user's end-to-end clients stop
+ * tracking their devices.
+ */
+export async function usersNoLongerSharingRoomWithEach(tx: Tx, keys: readonly { userId: string; since: number }[]): Promise<string[][]> {
+  if (keys.length === 0) return [];
+  const rows = await tx<{ i: number; user_id: string }[]>`
+    select distinct w.i::int as i, c.user_id
+    from unnest(${keys.map((k) => k.userId)}::text[], ${keys.map((k) => k.since)}::bigint[]) with ordinality as w(user_id, since, i)
+    cross join lateral (
+      select o.state_key as user_id from current_state mine
+      join current_state o on o.room_id = mine.room_id and o.type = 'm.room.member' and o.stream_pos > w.since
+        and o.membership in ('leave', 'ban')
+      where mine.type = 'm.room.member' and mine.state_key = w.user_id and mine.membership = 'join'
+      union
+      select o.state_key from current_state mine
+      join current_state o on o.room_id = mine.room_id and o.type = 'm.room.member' and o.membership = 'join'
+      where mine.type = 'm.room.member' and mine.state_key = w.user_id and mine.membership in ('leave', 'ban')
+        and mine.stream_pos > w.since
+    ) c
+    where c.user_id <> w.user_id and not exists (
+      select 1 from current_state x
+      join current_state y on y.room_id = x.room_id and y.type = 'm.room.member' and y.state_key = c.user_id and y.membership = 'join'
+      where x.type = 'm.room.member' and x.state_key = w.user_id and x.membership = 'join')`;
+  return byKeyIndex(keys.length, rows).map((rs) => rs.map((r) => r.user_id));
+}

@@ -2,6 +2,7 @@ import type { Sql } from '../../db/database.ts';
 import type { Filter } from '../../matrix/index.ts';
 import type { Notifier, StreamPoint } from '../../notifier/index.ts';
 import { accountDataProvider } from './providers/account-data.ts';
+import { e2eeProvider, type E2eeSection } from './providers/e2ee.ts';
 import { roomSet, type Membership } from './providers/memberships.ts';
 import type { SyncPass } from './providers/pass.ts';
 import { presenceProvider } from './providers/presence.ts';
@@ -11,10 +12,10 @@ import { roomsProvider } from './providers/rooms.ts';
 import { typingProvider } from './providers/typing.ts';
 import type { Viewer } from './room-sync.ts';
 import type { SyncReads, SyncSources } from './sources.ts';
-import { formatSyncToken } from './sync-token.ts';
+import { formatSyncToken, type SyncToken } from './sync-token.ts';
 
 export interface SyncRequest {
-  since?: StreamPoint | undefined;
+  since?: SyncToken | undefined;
   timeoutMs: number;
   fullState: boolean;
   filter: Filter;
@@ -50,6 +51,7 @@ export function createSync({ sql, notifier, sources, roomsInParallel }: SyncDeps
       viewer,
       since,
       sincePos: since?.pos ?? 0,
+      toDeviceAcked: since ? (since.toDevice ?? since.pos) : undefined,
       upTo,
       filter: req.filter,
       fullState: req.fullState,
@@ -57,11 +59,12 @@ export function createSync({ sql, notifier, sources, roomsInParallel }: SyncDeps
     };
     // Streams that do not depend on each other read at once: a pass waits for its longest chain
     // of round trips (memberships, then receipts and the rooms), not for the sum of them all.
-    const [rooms, accountData, pushRules, presence] = await Promise.all([
+    const [rooms, accountData, pushRules, presence, e2ee] = await Promise.all([
       roomSet(pass),
       accountDataProvider(pass),
       pushRulesProvider(pass),
       presenceProvider(pass),
+      e2eeProvider(pass),
     ]);
     const typing = typingProvider(pass);
     const extras = receiptsProvider(pass, rooms.joinedIds).then((receipts) => ({
@@ -77,16 +80,20 @@ export function createSync({ sql, notifier, sources, roomsInParallel }: SyncDeps
         Object.keys(leave).length +
         Object.keys(knock).length +
         globalData.length +
-        presence.length ===
+        presence.length +
+        e2ee.toDevice.length +
+        e2ee.deviceLists.changed.length +
+        e2ee.deviceLists.left.length ===
       0;
     return {
       empty,
       joinedRooms: roomsToWaitOn(rooms.all),
       body: {
-        ...emptyBody(upTo),
+        ...emptyBody({ ...upTo, ...(e2ee.toDeviceResumeAfter !== undefined ? { toDevice: e2ee.toDeviceResumeAfter } : {}) }),
         rooms: { join, invite, leave, knock },
         account_data: { events: globalData },
         presence: { events: presence },
+        ...e2eeBody(e2ee),
       },
     };
   }
@@ -131,21 +138,42 @@ function roomsToWaitOn(memberships: readonly Membership[]): Set<string> {
   return new Set(memberships.filter((m) => m.membership === 'join' || m.membership === 'invite').map((m) => m.room_id));
 }
 
-/** An incremental token at the current position (both stream and typing serial), outside full_state. */
+/**
+ * An incremental token at the current position (both stream and typing serial, and no to-device
+ * messages left over from a response that could not carry them all), outside full_state.
+ */
 function atToken(req: SyncRequest, upTo: StreamPoint): boolean {
-  return !!req.since && !req.fullState && req.since.pos === upTo.pos && req.since.typing === upTo.typing;
+  return (
+    !!req.since && !req.fullState && req.since.pos === upTo.pos && req.since.typing === upTo.typing && req.since.toDevice === undefined
+  );
 }
 
-function emptyBody(upTo: StreamPoint) {
+/**
+ * A response with nothing in it. It leaves out the key counts rather than say "none": a client
+ * told it has no unused fallback key makes and uploads a new one.
+ */
+function emptyBody(upTo: SyncToken) {
   return {
     next_batch: formatSyncToken(upTo),
     rooms: { join: {}, invite: {}, leave: {}, knock: {} },
     account_data: { events: [] as unknown[] },
     presence: { events: [] as unknown[] },
-    to_device: { events: [] },
-    device_lists: { changed: [], left: [] },
-    device_one_time_keys_count: {},
-    'org.matrix.msc2732.device_unused_fallback_key_types': [],
-    device_unused_fallback_key_types: [],
+    to_device: { events: [] as unknown[] },
+    device_lists: { changed: [] as string[], left: [] as string[] },
+  };
+}
+
+function e2eeBody(e2ee: E2eeSection) {
+  return {
+    to_device: { events: e2ee.toDevice },
+    device_lists: e2ee.deviceLists,
+    ...(e2ee.oneTimeKeyCounts ? { device_one_time_keys_count: e2ee.oneTimeKeyCounts } : {}),
+    ...(e2ee.unusedFallbackKeyTypes
+      ? {
+          device_unused_fallback_key_types: e2ee.unusedFallbackKeyTypes,
+          // The name before it was in the spec; older clients read only this one.
+          'org.matrix.msc2732.device_unused_fallback_key_types': e2ee.unusedFallbackKeyTypes,
+        }
+      : {}),
   };
 }

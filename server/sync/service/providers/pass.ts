@@ -13,6 +13,8 @@ export interface SyncPass {
   since: StreamPoint | undefined;
   /** `since.pos`, or 0 for an initial sync. */
   sincePos: number;
+  /** To-device messages at or below it were delivered and are acknowledged (undefined: initial sync). */
+  toDeviceAcked: number | undefined;
   upTo: StreamPoint;
   filter: Filter;
   fullState: boolean;

@@ -1,0 +1,22 @@
+import type { Tx } from '../../db/database.ts';
+
+/** Records that these users' devices or keys changed, at one stream position. */
+export async function recordDeviceListChange(tx: Tx, userIds: readonly string[], pos: number): Promise<void> {
+  if (userIds.length === 0) return;
+  await tx`
+    insert into device_list_changes (user_id, stream_pos)
+    select distinct u, ${pos}::bigint from unnest(${userIds as string[]}::text[]) as u
+    on conflict do nothing`;
+}
+
+/** For each window (since, upTo], in order: the users whose device list changed in it. */
+export async function deviceListChangesEach(tx: Tx, windows: readonly { since: number; upTo: number }[]): Promise<string[][]> {
+  if (windows.length === 0) return [];
+  const rows = await tx<{ i: number; user_id: string }[]>`
+    select distinct w.i::int as i, c.user_id
+    from unnest(${windows.map((k) => k.since)}::bigint[], ${windows.map((k) => k.upTo)}::bigint[]) with ordinality as w(since, up_to, i)
+    join device_list_changes c on c.stream_pos > w.since and c.stream_pos <= w.up_to`;
+  const out = windows.map((): string[] => []);
+  for (const r of rows) out[r.i - 1]!.push(r.user_id);
+  return out;
+}
