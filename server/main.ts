@@ -212,7 +212,7 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
       onRemoteRecipients: (userIds) => log.warn({ userIds }, 'to-device messages for other servers dropped: federation is not available'),
     });
     const voip = createVoip({ config, auth: accounts.auth });
-    const keyBackup = createKeyBackup({ auth: accounts.auth });
+    const keyBackup = createKeyBackup({ sql: db.sql, auth: accounts.auth });
     const userDirectory = createUserDirectory({
       sql: db.sql,
       auth: accounts.auth,

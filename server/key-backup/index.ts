@@ -1,20 +1,25 @@
 import type { Hono, MiddlewareHandler } from 'hono';
+import type { Sql } from '../db/database.ts';
 import type { AppEnv } from '../http/hono-env.ts';
-import { MatrixError } from '../http/matrix-error.ts';
+import { keyRoutes } from './routes/keys.ts';
+import { versionRoutes } from './routes/versions.ts';
+import { createSessionService } from './service/sessions.ts';
+import { createVersionService } from './service/versions.ts';
 
 /**
- * Server-side key backup (room_keys) is not implemented yet. Until it is, the
- * version lookup answers as a server with no backup does: clients (matrix-js-sdk
- * at start-up) read M_NOT_FOUND as "no backup" rather than "no such endpoint".
+ * Server-side key backup (room_keys): a user's devices store their megolm session
+ * keys, encrypted to a backup key the server never sees, so that a new device can
+ * read old messages without another device online.
  */
-export function createKeyBackup({ auth }: { auth: MiddlewareHandler<AppEnv> }) {
+export function createKeyBackup({ sql, auth }: { sql: Sql; auth: MiddlewareHandler<AppEnv> }) {
+  const versions = createVersionService({ sql });
+  const sessions = createSessionService({ sql });
   return {
     mount(app: Hono<AppEnv>): void {
-      const none = () => {
-        throw new MatrixError(404, 'M_NOT_FOUND', 'No current backup version');
-      };
-      app.get('/_matrix/client/v3/room_keys/version', auth, none);
-      app.get('/_matrix/client/v3/room_keys/version/:version', auth, none);
+      versionRoutes(app, { auth, versions });
+      keyRoutes(app, { auth, sessions });
     },
   };
 }
+
+export type KeyBackup = ReturnType<typeof createKeyBackup>;
