@@ -12,7 +12,8 @@ import { disconnectRedis } from './disconnect.ts';
 export interface Bus {
   /** Prefix for this deployment's Redis keys and channels. */
   readonly namespace: string;
-  publish(topic: string, message: unknown): Promise<void>;
+  /** Resolves to how many subscriber connections Redis handed it to (this process's own included). */
+  publish(topic: string, message: unknown): Promise<number>;
   subscribe(topic: string, handler: (message: unknown) => void): Promise<void>;
   /** After the subscriber reconnected: messages in between may be lost. */
   onReconnect(fn: () => void): void;
@@ -56,7 +57,7 @@ export async function createRedisBus(
   return {
     namespace,
     async publish(topic, message) {
-      await client.publish(namespace + topic, JSON.stringify({ origin, message }));
+      return client.publish(namespace + topic, JSON.stringify({ origin, message }));
     },
     async subscribe(topic, handler) {
       await subscriber.subscribe(namespace + topic, (raw) => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Pdu, StateMap } from '../../../federation/events/pdu.ts';
 import { stateKey } from '../../../federation/events/pdu.ts';
 import type { Tx } from '../../db/database.ts';
@@ -7,16 +8,21 @@ import { eventsEach, type StoredEvent } from '../storage/events.ts';
 import { loadStateGroup, type StateEntry } from '../storage/state.ts';
 
 const EVENT_CHANGED = 'event-changed';
+/** A process evicted what an EVENT_CHANGED named: the message's nonce. */
+const EVENT_EVICTED = 'event-evicted';
 /** How long a redaction waits for Redis to pass its eviction on before the write returns anyway. */
 const PUBLISH_WAIT_MS = 2_000;
 const PUBLISH_RETRIES = 5;
 
-async function publishWithRetry(bus: Bus, eventIds: readonly string[], onError?: (err: unknown) => void): Promise<void> {
+async function publishWithRetry(bus: Bus, message: unknown, onError?: (err: unknown) => void): Promise<number | undefined> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await bus.publish(EVENT_CHANGED, eventIds);
+      return await bus.publish(EVENT_CHANGED, message);
     } catch (err) {
-      if (attempt + 1 >= PUBLISH_RETRIES) return onError?.(err);
+      if (attempt + 1 >= PUBLISH_RETRIES) {
+        onError?.(err);
+        return undefined;
+      }
       await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
     }
   }
@@ -75,13 +81,28 @@ export function createRoomState(opts: RoomStateOptions = {}) {
   }
 
   const { bus } = opts;
+  // Evictions this process sent, by nonce: the acknowledgements still awaited from the others.
+  const awaiting = new Map<string, { acks: number; expected: number | undefined; done: () => void }>();
   // Until the subscription is up (and whenever it is down), an eviction sent by
   // another process could go unheard: the cache is then neither read nor filled.
   let subscribed = bus === undefined;
   if (bus) {
     bus.onReconnect(() => evict('all'));
-    bus
-      .subscribe(EVENT_CHANGED, (ids) => evict(Array.isArray(ids) ? ids.filter((i) => typeof i === 'string') : 'all'))
+    const heard = (message: unknown) => {
+      // { ids, nonce } asks for an acknowledgement once evicted; a bare list (an older process) does not.
+      const m =
+        message && typeof message === 'object' && !Array.isArray(message) ? (message as { ids?: unknown; nonce?: unknown }) : undefined;
+      const ids = m ? m.ids : message;
+      evict(Array.isArray(ids) ? ids.filter((i): i is string => typeof i === 'string') : 'all');
+      if (typeof m?.nonce === 'string') bus.publish(EVENT_EVICTED, m.nonce).catch((err: unknown) => opts.onError?.(err));
+    };
+    const acknowledged = (nonce: unknown) => {
+      const w = typeof nonce === 'string' ? awaiting.get(nonce) : undefined;
+      if (!w) return;
+      w.acks += 1;
+      if (w.expected !== undefined && w.acks >= w.expected) w.done();
+    };
+    Promise.all([bus.subscribe(EVENT_CHANGED, heard), bus.subscribe(EVENT_EVICTED, acknowledged)])
       .then(() => {
         evict('all');
         subscribed = true;
@@ -96,19 +117,36 @@ export function createRoomState(opts: RoomStateOptions = {}) {
   }
 
   /**
-   * After commit: an event changed (was redacted) here. It is evicted here, and
-   * the write does not return until Redis has passed the eviction on to every
-   * other process, so a client told "redacted" never reads the old copy from
-   * another process. Redis being slow must not hold a write for long, though: past
-   * PUBLISH_WAIT_MS the eviction goes on being sent in the background.
+   * After commit: an event changed (was redacted) here. It is evicted here, and the
+   * write does not return until every other process has evicted it too (each says so
+   * on EVENT_EVICTED; Redis tells how many subscribers it handed the message to), so a
+   * client told "redacted" never reads the old copy from another process. Redis handing
+   * a message on is not enough: the other process may not have read it yet when the
+   * client's next request reaches it. Redis or a process being slow must not hold a
+   * write for long, though: past PUBLISH_WAIT_MS the write returns anyway.
    */
   async function changed(eventIds: readonly string[]): Promise<void> {
     evict(eventIds);
     if (!bus) return;
-    const sent = publishWithRetry(bus, eventIds, opts.onError);
+    const nonce = randomUUID();
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([sent, new Promise<void>((resolve) => (timer = setTimeout(resolve, PUBLISH_WAIT_MS)))]);
-    clearTimeout(timer);
+    const evicted = new Promise<void>((resolve) => {
+      awaiting.set(nonce, { acks: 0, expected: undefined, done: resolve });
+      timer = setTimeout(resolve, PUBLISH_WAIT_MS);
+    });
+    try {
+      const receivers = await Promise.race([publishWithRetry(bus, { ids: eventIds, nonce }, opts.onError), evicted.then(() => undefined)]);
+      const w = awaiting.get(nonce);
+      // Every subscriber but this process's own acknowledges (some may have already).
+      if (w && receivers !== undefined) {
+        w.expected = receivers - 1;
+        if (w.acks >= w.expected) w.done();
+      }
+      await evicted;
+    } finally {
+      clearTimeout(timer);
+      awaiting.delete(nonce);
+    }
   }
 
   /** The cached reads, their misses read through `fetch`. */
