@@ -82,6 +82,12 @@ function addMethodNotAllowed(app: Hono<AppEnv>): void {
 }
 
 /**
+ * Media uploads (POST /upload, PUT /upload/{serverName}/{mediaId}) are not JSON and may be
+ * far larger: server/media streams them to disk under media.max_upload_bytes instead.
+ */
+const OWN_BODY_LIMIT = /^\/_matrix\/media\/v3\/upload(\/|$)/;
+
+/**
  * 413 M_TOO_LARGE for a body over `maxBytes`. A declared Content-Length is judged
  * from the header, which leaves the body to be read straight from the Node request;
  * only a chunked body is counted as it streams in (Hono's middleware, which turns
@@ -93,6 +99,7 @@ function limitBody(maxBytes: number): MiddlewareHandler<AppEnv> {
   };
   const streamed = bodyLimit({ maxSize: maxBytes, onError: tooLarge });
   return async (c, next) => {
+    if (OWN_BODY_LIMIT.test(c.req.path)) return next();
     if (c.req.header('transfer-encoding') !== undefined) return streamed(c, next);
     const length = c.req.header('content-length');
     // Neither header: HTTP/1.1 says there is no body.

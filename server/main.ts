@@ -17,6 +17,7 @@ import { streamWatermark } from './db/stream.ts';
 import { deploymentId } from './db/deployment.ts';
 import { createE2ee } from './e2ee/index.ts';
 import { createKeyBackup } from './key-backup/index.ts';
+import { createMedia } from './media/index.ts';
 import { createUserDirectory } from './user-directory/index.ts';
 import { createPresence } from './presence/index.ts';
 import { createPush } from './push/index.ts';
@@ -212,6 +213,7 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
       onRemoteRecipients: (userIds) => log.warn({ userIds }, 'to-device messages for other servers dropped: federation is not available'),
     });
     const voip = createVoip({ config, auth: accounts.auth });
+    const media = createMedia({ sql: db.sql, config, auth: accounts.auth, log });
     const keyBackup = createKeyBackup({ sql: db.sql, auth: accounts.auth });
     const userDirectory = createUserDirectory({
       sql: db.sql,
@@ -259,6 +261,7 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
         (a) => e2ee.mount(a),
         (a) => keyBackup.mount(a),
         (a) => userDirectory.mount(a),
+        (a) => media.mount(a),
         (a) => {
           if (config.listeners.some((l) => l.resources.includes('metrics'))) {
             a.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));

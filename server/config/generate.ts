@@ -26,7 +26,6 @@ export function generateConfigYaml(opts: GenerateOptions): string {
     neo4j: { url: null, user: 'neo4j', password: '' },
     temporal: { address: null, namespace: 'default' },
     signing_key_path: 'signing.key',
-    media_store_path: 'media',
     registration: {
       enabled: true,
       open: loopback,
@@ -42,6 +41,16 @@ export function generateConfigYaml(opts: GenerateOptions): string {
     },
     max_request_body_bytes: 2097152,
     rooms: { default_room_version: '11' },
+    media: {
+      max_upload_bytes: 52428800,
+      store_dir: 'media',
+      enable_legacy_unauthenticated: true,
+      legacy_freeze_after_ts: null,
+      max_image_pixels: 32000000,
+      unused_expires_after_ms: 86400000,
+      max_pending_uploads: 10,
+      url_preview: { enabled: false, max_bytes: 10485760, timeout_ms: 10000 },
+    },
     turn: { uris: [], shared_secret: null, username: null, password: null, user_lifetime_ms: 86400000 },
     logging: { level: 'info' },
   };

@@ -45,12 +45,19 @@ describe('loadConfig: a valid file', () => {
     expect(c.config_path).toBe(join(dir, 'homeserver.yaml'));
     expect(c.data_dir).toBe(dir);
     expect(c.signing_key_path).toBe(join(dir, 'signing.key'));
-    expect(c.media_store_path).toBe(join(dir, 'media'));
+    expect(c.media.store_dir).toBe(join(dir, 'media'));
+    expect(c.media.max_upload_bytes).toBe(50 * 1024 * 1024);
+    expect(c.media.url_preview.enabled).toBe(false);
     expect(c.public_baseurl).toBe('http://127.0.0.1:8008/');
     expect(c.database.url).toBeNull();
     expect(c.registration.open).toBe(false);
     expect(c.max_request_body_bytes).toBe(2 * 1024 * 1024);
     expect(c.rate_limits.login).toEqual({ per_second: 0.17, burst_count: 3 });
+  });
+
+  it('reads the media store from media.store_dir, or from the older top-level media_store_path', () => {
+    expect(loadConfig({ configPath: write(`${MINIMAL}media:\n  store_dir: files\n`), env: {} }).media.store_dir).toBe(join(dir, 'files'));
+    expect(loadConfig({ configPath: write(`${MINIMAL}media_store_path: old\n`), env: {} }).media.store_dir).toBe(join(dir, 'old'));
   });
 
   it('open registration on 0.0.0.0 is allowed with the explicit opt-in, and closed registration needs none', () => {

@@ -61,7 +61,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     config_path: configPath,
     data_dir: dataDir,
     signing_key_path: resolve(dataDir, cfg.signing_key_path),
-    media_store_path: resolve(dataDir, cfg.media_store_path),
+    media: { ...cfg.media, store_dir: resolve(dataDir, cfg.media.store_dir) },
     public_baseurl: withSlash(cfg.public_baseurl ?? `http://${hostFor(listener.bind_addresses[0]!)}:${listener.port}/`),
   };
   checkSemantics(config);
@@ -85,6 +85,8 @@ function applyEnv(doc: Record<string, unknown>, env: NodeJS.ProcessEnv, envDataD
     listeners[0] = { ...(listeners[0] as Record<string, unknown>), port };
     out.listeners = listeners;
   }
+  // Configs generated before the media section named the store `media_store_path`.
+  if (typeof doc.media_store_path === 'string') section('media').store_dir ??= doc.media_store_path;
   if (env.DATABASE_URL) section('database').url = env.DATABASE_URL;
   if (env.REDIS_URL) section('redis').url = env.REDIS_URL;
   if (env.NEO4J_URL) section('neo4j').url = env.NEO4J_URL;

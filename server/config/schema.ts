@@ -64,7 +64,6 @@ export const configSchema = z.object({
     .prefault({}),
   temporal: z.object({ address: z.string().nullable().default(null), namespace: z.string().default('default') }).prefault({}),
   signing_key_path: z.string().default('signing.key'),
-  media_store_path: z.string().default('media'),
   registration: z
     .object({
       enabled: z.boolean().default(true),
@@ -98,6 +97,41 @@ export const configSchema = z.object({
     .positive()
     .default(2 * 1024 * 1024),
   rooms: z.object({ default_room_version: z.enum(STABLE_ROOM_VERSION_IDS).default('11') }).prefault({}),
+  media: z
+    .object({
+      /** Larger uploads get 413 M_TOO_LARGE; uploads are exempt from max_request_body_bytes. */
+      max_upload_bytes: z
+        .number()
+        .int()
+        .positive()
+        .default(50 * 1024 * 1024),
+      /** Content-addressed files and upload temp files; relative to data_dir. */
+      store_dir: z.string().default('media'),
+      /** Serve the deprecated /_matrix/media/v3/download and /thumbnail without a token. */
+      enable_legacy_unauthenticated: z.boolean().default(true),
+      /** Media uploaded after this time (ms since the epoch) is not served by the unauthenticated endpoints. */
+      legacy_freeze_after_ts: z.number().int().nonnegative().nullable().default(null),
+      /** Images with more pixels are not thumbnailed (413 M_TOO_LARGE): decoding them costs memory. */
+      max_image_pixels: z.number().int().positive().default(32_000_000),
+      /** How long an mxc URI from /create waits for its upload (the spec recommends 24 h). */
+      unused_expires_after_ms: z.number().int().positive().default(86_400_000),
+      /** Created but not yet uploaded mxc URIs one user may hold at once. */
+      max_pending_uploads: z.number().int().positive().default(10),
+      url_preview: z
+        .object({
+          enabled: z.boolean().default(false),
+          /** Pages larger than this are not read further. */
+          max_bytes: z
+            .number()
+            .int()
+            .positive()
+            .default(10 * 1024 * 1024),
+          /** The whole fetch, redirects included. */
+          timeout_ms: z.number().int().positive().default(10_000),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   turn: z
     .object({
       uris: z.array(z.string()).default([]),
