@@ -187,11 +187,18 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
     });
     const push = createPush({
       sql: db.sql,
+      serverName: config.server_name,
+      log,
       notifier,
       auth: accounts.auth,
       subscribe: domainEvents.subscribe,
       predecessorOf: rooms.predecessorOf,
+      eventAudience: rooms.eventAudience,
+      eventForUser: (userId, roomId, eventId) => rooms.reads.event({ userId }, roomId, eventId),
+      readPositions: (userId, roomIds) => rooms.syncSources.readPositions(db.sql, roomIds, userId),
+      ignoredByEach: (userIds) => accounts.userData.ignoredUsersEach(db.sql, userIds),
     });
+    await lifecycle.start({ name: 'push-delivery', start: () => push.delivery.start(), stop: () => push.delivery.stop() });
     const presence = createPresence({
       sql: db.sql,
       notifier,
@@ -224,6 +231,8 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
     const sources: SyncSources = {
       ...rooms.syncSources,
       pushRulesSince: push.pushRulesSince,
+      unreadCounts: push.unreadCounts,
+      roomsWithNewCounts: push.roomsWithNewCounts,
       presenceSince: presence.presenceSince,
       ...e2ee.syncReads,
       batched: () => ({ ...rooms.syncSources.batched(), ...push.batched(), ...presence.batched(), ...e2ee.batched() }),

@@ -37,6 +37,7 @@ import { createReports } from './service/reports.ts';
 import { createRoomWrites } from './service/room-writes.ts';
 import { createTags } from './service/tags.ts';
 import { createVisibility } from './service/visibility.ts';
+import { createEventAudience } from './service/event-audience.ts';
 import {
   shareARoom,
   usersNewlySharingRoomWithEach,
@@ -124,6 +125,7 @@ export function createRooms({
   const ephemeral = createEphemeral({ sql, notifier, typing, roomState, visibility, updateAccountData });
   const tags = createTags({ sql, findAccountData, updateAccountData });
   const reports = createReports({ sql, roomState, visibility });
+  const eventAudience = createEventAudience({ sql, roomState });
 
   // What /sync reads of rooms (sync's SyncSources adds push rules and presence from their components).
   const syncSources = createRoomStreams({ sql, roomState, typing, userData: accounts.userData });
@@ -142,6 +144,8 @@ export function createRooms({
     /** For device lists: who stopped sharing every joined room with a user, since when. */
     usersNoLongerSharingRoomWithEach,
     shareARoom,
+    /** For push: an event with the members it may notify and the room's power levels. */
+    eventAudience,
     /** For the user directory: whom a user's search may find. */
     usersVisibleInDirectory,
     /** For push rules that follow an upgrade: the room this one replaces, named by its create event. */
@@ -173,6 +177,7 @@ export type Rooms = ReturnType<typeof createRooms>;
 
 // The shapes /sync and other readers see of the room engine.
 export type { RoomStreams } from './streams.ts';
+export type { EventAudience } from './service/event-audience.ts';
 export type { StoredEvent } from './storage/events.ts';
 export type { ReceiptRow } from './storage/receipts.ts';
 export type { LoadedState } from './service/room-state.ts';

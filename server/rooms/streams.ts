@@ -20,8 +20,8 @@ export interface RoomStreams {
   filterVisible(tx: Tx, userId: string, events: StoredEvent[]): Promise<StoredEvent[]>;
   serialize(tx: Tx, events: StoredEvent[], viewer: { userId: string; deviceId?: string }, bundle?: boolean): Promise<ClientEvent[]>;
   receiptsSince(tx: Tx, roomIds: readonly string[], since: number, upTo: number): Promise<ReceiptRow[]>;
-  readUpTo(tx: Tx, roomIds: readonly string[], userId: string): Promise<Map<string, number>>;
-  countUnread(tx: Tx, roomId: string, userId: string, after: number, upTo: number): Promise<number>;
+  /** The user's read receipt positions in each room, by thread ('' unthreaded, 'main', or a thread root). */
+  readPositions(tx: Tx, roomIds: readonly string[], userId: string): Promise<Map<string, Record<string, number>>>;
   accountDataSince(
     tx: Tx,
     userId: string,

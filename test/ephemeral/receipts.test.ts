@@ -4,8 +4,10 @@ import type { TestUser } from '../support/client.ts';
 import { createRoom, enc, joinRoom, roomPath, sendEvent, sendText, syncOk } from '../support/rooms.ts';
 import { roomEvents, syncToken, syncUntil } from '../support/sync.ts';
 import { withHomeserver } from '../support/with-homeserver.ts';
+import { untilPushEvaluated } from '../support/push.ts';
 
 const {
+  hs,
   users: [alice, bob, charlie],
 } = withHomeserver({ users: ['alice', 'bob', 'charlie'] });
 let roomId: string;
@@ -30,6 +32,7 @@ describe('POST /rooms/{roomId}/receipt/{receiptType}/{eventId}', () => {
   it('shows an m.read receipt to the other member and clears the reader’s unread count', async () => {
     const m1 = await sendText(alice, roomId, 'one');
     const m2 = await sendText(alice, roomId, 'two');
+    await untilPushEvaluated(hs.hs.db.sql);
     expect(unreadIn(await syncOk(bob, { set_presence: 'offline' }))).toBeGreaterThanOrEqual(2);
     const aliceSince = await syncToken(alice);
 
@@ -60,6 +63,7 @@ describe('POST /rooms/{roomId}/receipt/{receiptType}/{eventId}', () => {
 
   it('keeps an m.read.private receipt to its owner, and counts it as read', async () => {
     const m = await sendText(alice, roomId, 'secret read');
+    await untilPushEvaluated(hs.hs.db.sql);
     expect(unreadIn(await syncOk(bob, { set_presence: 'offline' }))).toBe(1);
     const aliceSince = await syncToken(alice);
     const bobSince = await syncToken(bob);

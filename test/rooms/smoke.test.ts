@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { untilPushEvaluated } from '../support/push.ts';
 import { withHomeserver } from '../support/with-homeserver.ts';
 
 const {
+  hs,
   users: [alice, bob],
 } = withHomeserver({ users: ['alice', 'bob'] });
 
@@ -29,6 +31,8 @@ describe('room engine smoke', () => {
       body: 'hi',
     });
     expect(again.body.event_id).toBe(sent.body.event_id);
+    // Unread counts follow the event (the push consumer): once they are in, the next wake is the next event.
+    await untilPushEvaluated(hs.hs.db.sql);
     const s2 = await bob.client.get(`/_matrix/client/v3/sync?since=${bobSync.body.next_batch}`);
     const tl = s2.body.rooms.join[roomId].timeline.events.map((e: { type: string }) => e.type);
     expect(tl).toContain('m.room.message');

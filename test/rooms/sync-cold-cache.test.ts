@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRoom, enc, joinRoom, ok, roomPath, sendText, sync } from '../support/rooms.ts';
 import { withHomeserver } from '../support/with-homeserver.ts';
+import { untilPushEvaluated } from '../support/push.ts';
 
 /**
  * A /sync pass reads timeline ids from the database and the events and state groups from the
@@ -69,6 +70,7 @@ describe('initial sync with cold caches', () => {
       ok(await bob.client.post(roomPath(left, '/leave'), {}));
       await joinRoom(bob, left);
 
+      await untilPushEvaluated(hs.hs.db.sql);
       const warm = ok(await sync(bob, {}));
       const warmLimited = ok(await sync(bob, { filter: JSON.stringify({ room: { timeline: { limit: 1 } } }) }));
       expect(Object.keys(warm.rooms.join).sort()).toEqual([busy, quiet, left].sort());

@@ -20,10 +20,12 @@ import {
 } from '../support/rooms.ts';
 import { expectMatchesSpec } from '../support/spec-schema.ts';
 import { withHomeserver } from '../support/with-homeserver.ts';
+import { untilPushEvaluated } from '../support/push.ts';
 
 /** GET /sync: initial and incremental, limited timelines, filters, sections, long-poll, account data, summaries. */
 
 const {
+  hs,
   users: [alice, bob, carol],
 } = withHomeserver({ users: ['sy_alice', 'sy_bob', 'sy_carol'] });
 
@@ -44,6 +46,8 @@ describe('initial and incremental sync', () => {
     const roomId = await createRoom(alice, { preset: 'private_chat', name: 'Sync room', invite: [bob.userId] });
     await joinRoom(bob, roomId);
     await sendText(alice, roomId, 'before');
+    // Counts are written after the event (the push consumer): a room whose counts move shows again.
+    await untilPushEvaluated(hs.hs.db.sql);
     const initial = await syncSpec(bob);
     expect(initial.next_batch).toEqual(expect.any(String));
     const room = initial.rooms.join[roomId];
@@ -62,6 +66,7 @@ describe('initial and incremental sync', () => {
     expect(quiet.rooms.join[roomId]).toBeUndefined();
 
     await sendText(alice, roomId, 'after');
+    await untilPushEvaluated(hs.hs.db.sql);
     const inc = await syncSpec(bob, { since: initial.next_batch });
     expect(bodiesOf(timelineOf(inc, roomId))).toEqual(['after']);
     expect(inc.rooms.join[roomId].timeline.limited).toBe(false);
@@ -300,7 +305,12 @@ describe('long-poll', () => {
       ],
       [
         'push rules',
-        () => bob.client.put(`${CS}/pushrules/global/override/org.example.fast`, { actions: ['dont_notify'], conditions: [] }),
+        // A rule that matches nothing: one without conditions would silence bob for the rest of the file.
+        () =>
+          bob.client.put(`${CS}/pushrules/global/override/org.example.fast`, {
+            actions: ['dont_notify'],
+            conditions: [{ kind: 'event_match', key: 'type', pattern: 'org.example.never' }],
+          }),
         (b) => b.account_data.events.some((e: any) => e.type === 'm.push_rules'),
       ],
     ];
@@ -328,6 +338,7 @@ describe('long-poll', () => {
       expect(idle.presence.events).toEqual([]);
     }
     await sendText(alice, roomId, 'after the quiet');
+    await untilPushEvaluated(hs.hs.db.sql);
     const next = await syncSpec(bob, { since: token, timeout: 0 });
     expect(bodiesOf(timelineOf(next, roomId))).toEqual(['after the quiet']);
     expect(next.next_batch).not.toBe(token);
@@ -371,6 +382,7 @@ describe('account data, summary and unread counts', () => {
     await sendText(alice, roomId, 'two');
     await sendText(bob, roomId, 'my own');
     await sendText(alice, roomId, 'three');
+    await untilPushEvaluated(hs.hs.db.sql);
     const s = await syncSpec(bob);
     expect(s.rooms.join[roomId].unread_notifications).toMatchObject({ notification_count: 3, highlight_count: 0 });
   });
@@ -412,6 +424,7 @@ describe('many rooms in one pass', () => {
       }
       rooms.push(roomId);
     }
+    await untilPushEvaluated(hs.hs.db.sql);
     const body = await syncSpec(bob, { filter: JSON.stringify({ room: { timeline: { limit: 6 } } }) });
     for (const [i, roomId] of rooms.entries()) {
       const room = body.rooms.join[roomId];

@@ -42,6 +42,12 @@ export function createPushRules({ sql, notifier }: { sql: Sql; notifier: Notifie
       return effectiveRuleset(userId, await load(sql, userId));
     },
 
+    /** Several users' rulesets in one read, in order (an event is judged by every member's). */
+    async rulesets(userIds: readonly string[]): Promise<Ruleset[]> {
+      const rows = await getPushRulesEach(sql, userIds);
+      return userIds.map((u, i) => effectiveRuleset(u, rows[i]?.rules ?? emptyUserRules()));
+    },
+
     async rule(userId: string, kind: RuleKind, ruleId: string): Promise<PushRule> {
       return findRule(userId, await load(sql, userId), kind, ruleId);
     },

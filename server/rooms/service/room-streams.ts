@@ -56,14 +56,13 @@ export function createRoomStreams({ sql, roomState, typing, userData }: RoomStre
             roomIds.map((roomId) => ({ roomId, after, upTo })),
           )
         ).flat(),
-      async readUpTo(tx, roomIds, userId) {
-        const pos = await reads.readUpTo(
+      async readPositions(tx, roomIds, userId) {
+        const pos = await reads.readPositions(
           tx,
           roomIds.map((roomId) => ({ roomId, userId })),
         );
-        return new Map(roomIds.flatMap((roomId, i) => (pos[i] === undefined ? [] : [[roomId, pos[i]] as const])));
+        return new Map(roomIds.map((roomId, i) => [roomId, pos[i]!] as const));
       },
-      countUnread: (tx, roomId, userId, after, upTo) => reads.countUnread(tx, { roomId, userId, after, upTo }),
       accountDataSince: (tx, userId, since) => accountDataSince(tx, { userId, since }),
       ignoredUsers,
       typingSince: typing.changedSince,

@@ -2,7 +2,7 @@ import { direct, type KeyedReads } from '../../db/batch.ts';
 import type { Tx } from '../../db/database.ts';
 import { eventsEach, hasEventsEach, recentEventIdsEach, type RoomSpan } from '../storage/events.ts';
 import { forgottenRoomsEach } from '../storage/forgotten.ts';
-import { countUnreadEach, readUpToEach, receiptsEach, type ReaderInRoom, type ReceiptRow, type UnreadKey } from '../storage/receipts.ts';
+import { readPositionsEach, receiptsEach, type ReaderInRoom, type ReceiptRow } from '../storage/receipts.ts';
 import { childrenOf, threadSummariesEach, type ChildRow, type ThreadSummaryRow } from '../storage/relations.ts';
 import { currentStateEventsEach, membershipsEach, type MembershipRow, type StateCell } from '../storage/rooms.ts';
 import { stateGroupsEach } from '../storage/state.ts';
@@ -22,8 +22,7 @@ export interface StreamReads {
   recentEventIds(tx: Tx, span: RoomSpan & { limit: number }): Promise<string[]>;
   hasEvents(tx: Tx, spans: readonly RoomSpan[]): Promise<boolean[]>;
   receipts(tx: Tx, spans: readonly RoomSpan[]): Promise<ReceiptRow[][]>;
-  readUpTo(tx: Tx, keys: readonly ReaderInRoom[]): Promise<(number | undefined)[]>;
-  countUnread(tx: Tx, key: UnreadKey): Promise<number>;
+  readPositions(tx: Tx, keys: readonly ReaderInRoom[]): Promise<Record<string, number>[]>;
   currentStateEvent(tx: Tx, cell: StateCell): Promise<string | undefined>;
   /** Unredacted m.replace and m.reference children of the given events. */
   editsAndReferences(tx: Tx, parentIds: readonly string[]): Promise<ChildRow[]>;
@@ -50,8 +49,7 @@ export function streamReads(k: KeyedReads): StreamReads {
     recentEventIds: k.one((s) => `${spanKey(s)}\n${s.limit}`, recentEventIdsEach),
     hasEvents: k.many(spanKey, hasEventsEach),
     receipts: k.many(spanKey, receiptsEach),
-    readUpTo: k.many((r) => `${r.roomId}\n${r.userId}`, readUpToEach),
-    countUnread: k.one((u) => `${spanKey(u)}\n${u.userId}`, countUnreadEach),
+    readPositions: k.many((r) => `${r.roomId}\n${r.userId}`, readPositionsEach),
     currentStateEvent: k.one((c) => `${c.roomId}\n${c.type}\n${c.stateKey}`, currentStateEventsEach),
     editsAndReferences: async (tx, ids) => (await children(tx, ids)).flat(),
     threads: async (tx, roots, userId) =>

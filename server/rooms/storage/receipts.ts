@@ -1,4 +1,3 @@
-import { oneByKeyIndex } from '../../db/batch.ts';
 import type { Tx } from '../../db/database.ts';
 import { byWindow, type RoomSpan } from './events.ts';
 
@@ -45,43 +44,20 @@ export interface ReaderInRoom {
 }
 
 /**
- * Where each user's newest read receipt (public or private, unthreaded or main) sits in the stream
- * of each room, for several (room, user) pairs in one query, in order: undefined where there is none.
+ * Where each user's read receipts (public or private) sit in the stream of each room, by thread
+ * ('' unthreaded, 'main', or a thread root), for several (room, user) pairs in one query, in order.
  */
-export async function readUpToEach(tx: Tx, keys: readonly ReaderInRoom[]): Promise<(number | undefined)[]> {
+export async function readPositionsEach(tx: Tx, keys: readonly ReaderInRoom[]): Promise<Record<string, number>[]> {
   if (keys.length === 0) return [];
-  const rows = await tx<{ i: number; pos: number }[]>`
-    select s.i::int as i, max(e.stream_pos)::bigint as pos
+  const rows = await tx<{ i: number; thread_id: string; pos: number }[]>`
+    select s.i::int as i, r.thread_id, max(e.stream_pos)::bigint as pos
     from unnest(${keys.map((k) => k.roomId)}::text[], ${keys.map((k) => k.userId)}::text[]) with ordinality as s(room_id, user_id, i)
-    join receipts r on r.room_id = s.room_id and r.user_id = s.user_id and r.thread_id in ('', 'main')
+    join receipts r on r.room_id = s.room_id and r.user_id = s.user_id and r.receipt_type in ('m.read', 'm.read.private')
     join events e on e.event_id = r.event_id
-    group by s.i`;
-  return oneByKeyIndex(keys.length, rows).map((r) => r?.pos);
-}
-
-export interface UnreadKey {
-  roomId: string;
-  userId: string;
-  after: number;
-  upTo: number;
-}
-
-/**
- * Messages from others after a stream position that the timeline holds (the unread count a client
- * badges), for several (room, user, window) keys in one query, in order.
- */
-export async function countUnreadEach(tx: Tx, keys: readonly UnreadKey[]): Promise<number[]> {
-  if (keys.length === 0) return [];
-  const rows = await tx<{ i: number; n: number }[]>`
-    select s.i::int as i, (select count(*) from events
-      where room_id = s.room_id and in_timeline and stream_pos > s.after and stream_pos <= s.up_to and sender <> s.user_id
-        and redacted_by is null and state_key is null
-        and type in ('m.room.message', 'm.room.encrypted', 'm.sticker', 'm.poll.start', 'org.matrix.msc3381.poll.start')
-        and (rel_type is null or rel_type not in ('m.replace', 'm.annotation')))::bigint as n
-    from unnest(${keys.map((k) => k.roomId)}::text[], ${keys.map((k) => k.userId)}::text[],
-                ${keys.map((k) => k.after)}::bigint[], ${keys.map((k) => k.upTo)}::bigint[])
-      with ordinality as s(room_id, user_id, after, up_to, i)`;
-  return oneByKeyIndex(keys.length, rows).map((r) => r?.n ?? 0);
+    group by s.i, r.thread_id`;
+  const out = keys.map((): Record<string, number> => ({}));
+  for (const r of rows) out[r.i - 1]![r.thread_id] = Number(r.pos);
+  return out;
 }
 
 /** Stream position of the event a user's receipt of one type (and thread) points at, if any. */

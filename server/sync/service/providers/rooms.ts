@@ -1,4 +1,5 @@
 import type { JsonObject } from '../../../../federation/events/pdu.ts';
+import type { ThreadCounts } from '../../../push/index.ts';
 import { matchesFilter } from '../../../matrix/index.ts';
 import { roomSummary, syncRoomTimeline } from '../room-sync.ts';
 import { STRIPPED_STATE_TYPES, strippedStateEvent } from '../stripped-state.ts';
@@ -23,18 +24,21 @@ export interface RoomExtras {
 export async function roomsProvider(pass: SyncPass, rooms: RoomSet, extrasRead: Promise<RoomExtras>): Promise<RoomSections> {
   const { sql, src, since, sincePos, upTo } = pass;
   // Which rooms have new events is read while the extras (receipts) are.
-  const [withEventIds, extras] = await Promise.all([
+  const [withEventIds, extras, countsMoved] = await Promise.all([
     since ? src.roomsWithEventsSince(sql, rooms.joinedIds, sincePos, upTo.pos) : rooms.joinedIds,
     extrasRead,
+    since ? src.roomsWithNewCounts(sql, pass.viewer.userId, sincePos, upTo.pos) : [],
   ]);
   const withEvents = new Set(withEventIds);
+  const newCounts = new Set(countsMoved);
   const newMembership = (m: Membership) => !since || m.stream_pos > sincePos;
-  const touched = (roomId: string) => extras.ephemeral.some((s) => s.touched(roomId)) || extras.accountData.touched(roomId);
+  const touched = (roomId: string) =>
+    extras.ephemeral.some((s) => s.touched(roomId)) || extras.accountData.touched(roomId) || newCounts.has(roomId);
   // A joined room is in the response if the client has not seen it whole, or something in it moved.
   const shown = rooms.wanted.filter(
     (m) => m.membership === 'join' && (pass.fullState || newMembership(m) || withEvents.has(m.room_id) || touched(m.room_id)),
   );
-  const readPos = await src.readUpTo(
+  const readPos = await src.readPositions(
     sql,
     shown.map((m) => m.room_id),
     pass.viewer.userId,
@@ -69,15 +73,19 @@ async function joinedRoom(
   m: Membership,
   newMembership: boolean,
   hasEvents: boolean,
-  readPos: Map<string, number>,
+  readPos: Map<string, Record<string, number>>,
 ) {
   const { sql, src, since, sincePos, upTo, viewer, filter } = pass;
   const roomId = m.room_id;
   const fresh = pass.fullState || newMembership;
   const window = { roomId, after: fresh ? 0 : sincePos, upTo: upTo.pos, fresh, newlyJoined: !!since && newMembership };
-  const unreadAfter = readPos.get(roomId) ?? m.stream_pos;
-  // The unread count does not wait for the timeline: its read joins the pass's first batch.
-  const [{ timeline, state, timelineEvents, head }, notificationCount] = await Promise.all([
+  // Unthreaded receipts count for every thread, the others for their own (and 'main' for the
+  // room's own timeline). Without any, everything that notified the user counts: the push
+  // consumer judges events only for members, and a profile change moves m.stream_pos.
+  const { '': unthreaded, ...byThread } = readPos.get(roomId) ?? {};
+  const countKey = { roomId, userId: viewer.userId, after: unthreaded ?? 0, upTo: upTo.pos, threadAfter: byThread };
+  // The unread counts do not wait for the timeline: their read joins the pass's first batch.
+  const [{ timeline, state, timelineEvents, head }, counts] = await Promise.all([
     hasEvents || fresh
       ? syncRoomTimeline(sql, src, viewer, window, filter, rooms.ignored)
       : {
@@ -86,7 +94,7 @@ async function joinedRoom(
           timelineEvents: [],
           head: undefined,
         },
-    src.countUnread(sql, roomId, viewer.userId, unreadAfter, upTo.pos),
+    src.unreadCounts(sql, countKey),
   ]);
   const membershipChanged = fresh || timelineEvents.some((e) => e.pdu.type === 'm.room.member');
   const ephemeral: JsonObject[] = extras.ephemeral.flatMap((s) => s.events(roomId));
@@ -96,7 +104,24 @@ async function joinedRoom(
     ephemeral: { events: ephemeral.filter((e) => matchesFilter(filter.room?.ephemeral, e as never, roomId)) },
     account_data: { events: extras.accountData.events(roomId) },
     ...(membershipChanged ? { summary: await roomSummary(sql, src, roomId, upTo.pos, viewer.userId, head) } : {}),
-    unread_notifications: { notification_count: notificationCount, highlight_count: 0 },
+    ...unreadSections(counts, filter.room?.timeline?.unread_thread_notifications === true),
+  };
+}
+
+/**
+ * unread_notifications, and with a filter asking for them (MSC3773), unread_thread_notifications:
+ * then the room's own count leaves out its threads, which are counted each on its own.
+ */
+function unreadSections(counts: readonly ThreadCounts[], perThread: boolean) {
+  const section = (c: readonly ThreadCounts[]) => ({
+    notification_count: c.reduce((n, t) => n + t.notify, 0),
+    highlight_count: c.reduce((n, t) => n + t.highlight, 0),
+  });
+  if (!perThread) return { unread_notifications: section(counts) };
+  const threads = counts.filter((t) => t.thread_id !== 'main' && (t.notify > 0 || t.highlight > 0));
+  return {
+    unread_notifications: section(counts.filter((t) => t.thread_id === 'main')),
+    ...(threads.length > 0 ? { unread_thread_notifications: Object.fromEntries(threads.map((t) => [t.thread_id, section([t])])) } : {}),
   };
 }
 

@@ -1,0 +1,3 @@
+DROP TABLE push_deliveries;
+DROP TABLE pushers;
+DROP TABLE event_push_actions;

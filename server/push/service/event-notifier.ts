@@ -1,0 +1,98 @@
+import type { Consumer } from '../../domain-events/index.ts';
+import type { Sql } from '../../db/database.ts';
+import { nextStreamPosition } from '../../db/stream.ts';
+import { transaction } from '../../db/transaction.ts';
+import type { Notifier } from '../../notifier/index.ts';
+import type { EventAudience } from '../../rooms/index.ts';
+import type { Ruleset } from '../default-rules.ts';
+import { insertPushActions, type PushActionRow } from '../storage/push-actions.ts';
+import { queueDeliveries } from '../storage/pushers.ts';
+import type { PushEvaluator } from './evaluate.ts';
+
+export interface EventNotifierDeps {
+  sql: Sql;
+  serverName: string;
+  notifier: Notifier;
+  evaluator: PushEvaluator;
+  /** Rooms: the event with the members it may notify. */
+  eventAudience: (eventId: string) => Promise<EventAudience | undefined>;
+  /** Each user's effective push rules, in order. */
+  rulesets: (userIds: readonly string[]) => Promise<Ruleset[]>;
+  /** Whom each user ignores, in order: an ignored sender's events notify no one who ignores them. */
+  ignoredByEach: (userIds: readonly string[]) => Promise<Set<string>[]>;
+  /** Wakes the pusher delivery loop: something was queued. */
+  delivered: () => void;
+}
+
+function powerOf(powerLevels: Record<string, unknown> | undefined, userId: string, isCreator: boolean): number {
+  // Without a power_levels event the room's creator has 100 and everyone else 0.
+  if (!powerLevels) return isCreator ? 100 : 0;
+  const users = powerLevels.users;
+  const own = users && typeof users === 'object' ? (users as Record<string, unknown>)[userId] : undefined;
+  if (typeof own === 'number') return own;
+  return typeof powerLevels.users_default === 'number' ? powerLevels.users_default : 0;
+}
+
+/**
+ * Evaluates every local member's push rules for each event the room engine persisted, after
+ * commit and off the send path: the unread and highlight counts of /sync, /notifications and
+ * the pushers' queue come from what it stores. Idempotent, as domain events are delivered at
+ * least once: an event already evaluated for a user is not stored or pushed twice.
+ */
+export function eventNotifier(deps: EventNotifierDeps): Consumer<'room.event_persisted'> {
+  const { sql, serverName, notifier, evaluator, eventAudience, rulesets, ignoredByEach, delivered } = deps;
+  const isLocal = (userId: string) => userId.slice(userId.indexOf(':') + 1) === serverName;
+  return {
+    name: 'push.evaluate_event',
+    types: ['room.event_persisted'],
+    async handle({ payload }) {
+      const audience = await eventAudience(payload.eventId);
+      if (!audience) return;
+      const { event } = audience;
+      const recipients = audience.joined.filter((m) => m.userId !== event.sender && isLocal(m.userId));
+      if (recipients.length === 0) return;
+      const rules = await rulesets(recipients.map((r) => r.userId));
+      const pl = audience.powerLevels as Record<string, unknown> | undefined;
+      const notifications = pl?.notifications && typeof pl.notifications === 'object' ? (pl.notifications as Record<string, number>) : {};
+      const senderPowerLevel = powerOf(pl, event.sender, false);
+      const rows: PushActionRow[] = [];
+      for (const [i, member] of recipients.entries()) {
+        const result = evaluator(rules[i]!, {
+          event,
+          userId: member.userId,
+          displayName: member.displayName,
+          memberCount: audience.joined.length,
+          senderPowerLevel,
+          notificationPowerLevels: notifications,
+        });
+        if (!result || (!result.notify && !result.highlight)) continue;
+        rows.push({
+          user_id: member.userId,
+          room_id: event.room_id,
+          event_id: event.event_id,
+          event_pos: audience.streamPos,
+          thread_id: audience.threadId,
+          actions: JSON.stringify(result.actions),
+          notify: result.notify,
+          highlight: result.highlight,
+          ts: event.origin_server_ts,
+        });
+      }
+      const ignored = await ignoredByEach(rows.map((r) => r.user_id));
+      const kept = rows.filter((_, i) => !ignored[i]!.has(event.sender));
+      if (kept.length === 0) return;
+      const { pos, queued } = await transaction(sql, async (tx) => {
+        const p = await nextStreamPosition(tx);
+        const inserted = await insertPushActions(tx, kept, p);
+        const n = await queueDeliveries(
+          tx,
+          inserted.filter((r) => r.notify).map((r) => ({ userId: r.user_id, eventId: r.event_id, roomId: r.room_id })),
+          Date.now(),
+        );
+        return { pos: p, queued: n };
+      });
+      notifier.notify({ pos, userIds: kept.map((r) => r.user_id) });
+      if (queued > 0) delivered();
+    },
+  };
+}
