@@ -24,7 +24,8 @@ export function createDiscovery({ config, auth }: { config: Config; auth: Middle
       app.get('/_matrix/client/versions', (c) =>
         c.json({
           versions: SPEC_VERSIONS,
-          unstable_features: {},
+          // Only what is really served: authenticated media (MSC3916), which clients use before v1.11.
+          unstable_features: { 'org.matrix.msc3916.stable': true },
         }),
       );
       app.get('/.well-known/matrix/client', (c) => c.json({ 'm.homeserver': { base_url: config.public_baseurl } }));

@@ -19,6 +19,8 @@ describe('GET /_matrix/client/versions', () => {
     expect(r.status).toBe(200);
     expectMatchesSpec('versions.yaml', '/versions', 'GET', 200, r.body);
     expect(r.body.versions).toContain('v1.3');
+    // Authenticated media is served: clients before v1.11 look for this flag to use it.
+    expect(r.body.unstable_features).toEqual({ 'org.matrix.msc3916.stable': true });
     expect(r.headers.get('access-control-allow-origin')).toBe('*');
   });
 
