@@ -9,10 +9,10 @@ import {
   type MatrixEvent,
 } from 'matrix-js-sdk';
 import { CrossSigningKey, type CryptoApi } from 'matrix-js-sdk/lib/crypto-api/index.js';
-import { type Logger } from 'matrix-js-sdk/lib/logger.js';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed, vi } from 'vitest';
 import { ApiClient, registerUser, type TestUser } from '../support/client.ts';
 import { spawnServer, type SpawnedServer } from '../support/spawn-server.ts';
+import { matrixError, quietLogger } from '../support/js-sdk.ts';
 
 /**
  * End-to-end encryption driven by matrix-js-sdk with its Rust crypto (the stack under
@@ -24,30 +24,11 @@ import { spawnServer, type SpawnedServer } from '../support/spawn-server.ts';
  * a waiting step gives up at once when the server answers an E2EE request with an error.
  */
 
-// matrix-js-sdk 37 targets Node 22+ and queues sends with Promise.withResolvers (ES2024),
-// which Node 20 lacks: supply the standard function where it is missing.
-if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
-  Object.defineProperty(Promise, 'withResolvers', {
-    configurable: true,
-    writable: true,
-    value: function withResolvers<T>() {
-      let resolve!: (value: T | PromiseLike<T>) => void;
-      let reject!: (reason?: unknown) => void;
-      const promise = new Promise<T>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      return { promise, resolve, reject };
-    },
-  });
-}
-
 const LOG = !!process.env.COMMCOMMS_TEST_LOG;
-// The SDK's client logger is quiet, but parts of it (room encryption, MatrixRTC) log through
+// The SDK's client logger is quietLogger, but parts of it (room encryption, MatrixRTC) log through
 // loggers of their own at DEBUG, and initRustCrypto turns the Rust crate's tracing on at DEBUG:
-// all of it goes to the console, so the console is quiet unless COMMCOMMS_TEST_LOG asks for logs.
+// all of it goes to the console, so the console is quietLogger unless COMMCOMMS_TEST_LOG asks for logs.
 // (This file reports through process.stderr.)
-const quiet: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, getChild: () => quiet };
 if (!LOG)
   for (const method of ['log', 'debug', 'info', 'warn', 'error', 'trace'] as const) vi.spyOn(console, method).mockImplementation(() => {});
 
@@ -182,7 +163,7 @@ let server: SpawnedServer;
 const clients: MatrixClient[] = [];
 
 const createClient = (who: string, opts: ICreateClientOpts): MatrixClient =>
-  sdkClient({ ...(LOG ? {} : { logger: quiet }), fetchFn: recordingFetch(who), ...opts });
+  sdkClient({ ...(LOG ? {} : { logger: quietLogger }), fetchFn: recordingFetch(who), ...opts });
 
 const cryptoOf = (client: MatrixClient): CryptoApi => client.getCrypto() ?? failWith(`${client.getUserId()} has no crypto`);
 function failWith(msg: string): never {
@@ -406,7 +387,7 @@ describe('matrix-js-sdk with Rust crypto through the homeserver', () => {
 
     // Bob's first device goes away: stop its client, then delete it from the second with UIA.
     bob.stopClient();
-    const uia = await rejection(() => bob2!.deleteDevice(bobUser.deviceId));
+    const uia = await matrixError(() => bob2!.deleteDevice(bobUser.deviceId));
     expect(uia.httpStatus).toBe(401);
     await bob2.deleteDevice(bobUser.deviceId, {
       type: 'm.login.password',
@@ -521,13 +502,3 @@ describe('matrix-js-sdk with Rust crypto through the homeserver', () => {
     });
   });
 });
-
-async function rejection(fn: () => Promise<unknown>): Promise<MatrixError> {
-  try {
-    await fn();
-  } catch (err) {
-    if (err instanceof MatrixError) return err;
-    throw err;
-  }
-  throw new Error('expected the request to fail');
-}

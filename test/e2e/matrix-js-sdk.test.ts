@@ -1,7 +1,7 @@
-import { createClient as sdkClient, MatrixError, type ICreateClientOpts, type MatrixClient } from 'matrix-js-sdk';
-import type { Logger } from 'matrix-js-sdk/lib/logger.js';
+import { createClient as sdkClient, type ICreateClientOpts, type MatrixClient } from 'matrix-js-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnServer, type SpawnedServer } from '../support/spawn-server.ts';
+import { matrixError, quietLogger } from '../support/js-sdk.ts';
 
 /**
  * The account lifecycle driven by matrix-js-sdk (the library under Element Web)
@@ -16,21 +16,9 @@ afterAll(async () => {
   await server?.dispose();
 });
 
-/** The SDK logs every request; quiet unless COMMCOMMS_TEST_LOG asks for logs. */
-const quiet: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, getChild: () => quiet };
+/** The SDK logs every request; quietLogger unless COMMCOMMS_TEST_LOG asks for logs. */
 const createClient = (opts: ICreateClientOpts): MatrixClient =>
-  sdkClient({ ...(process.env.COMMCOMMS_TEST_LOG ? {} : { logger: quiet }), ...opts });
-
-/** Runs `fn`, which must fail with a MatrixError; returns it. */
-async function matrixError(fn: () => Promise<unknown>): Promise<MatrixError> {
-  try {
-    await fn();
-  } catch (err) {
-    if (err instanceof MatrixError) return err;
-    throw err;
-  }
-  throw new Error('expected the request to fail');
-}
+  sdkClient({ ...(process.env.COMMCOMMS_TEST_LOG ? {} : { logger: quietLogger }), ...opts });
 
 function authedClient(login: { user_id: string; device_id: string; access_token: string; refresh_token?: string }): MatrixClient {
   return createClient({

@@ -9,34 +9,17 @@ import {
   type MatrixEvent,
   type Room,
 } from 'matrix-js-sdk';
-import { logger as sdkRootLogger, type Logger } from 'matrix-js-sdk/lib/logger.js';
+import { logger as sdkRootLogger } from 'matrix-js-sdk/lib/logger.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, registerUser, type TestUser } from '../support/client.ts';
 import { spawnServer, type SpawnedServer } from '../support/spawn-server.ts';
+import { matrixError, quietLogger } from '../support/js-sdk.ts';
 
 /**
  * The room engine driven by matrix-js-sdk (the library under Element Web): two
  * syncing clients against a homeserver process started as README says. Each
  * client learns of the other's events only through its own /sync.
  */
-
-// matrix-js-sdk 37 targets Node 22+ (and browsers) and queues sends with Promise.withResolvers
-// (ES2024), which Node 20 lacks: supply the standard function where it is missing.
-if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
-  Object.defineProperty(Promise, 'withResolvers', {
-    configurable: true,
-    writable: true,
-    value: function withResolvers<T>() {
-      let resolve!: (value: T | PromiseLike<T>) => void;
-      let reject!: (reason?: unknown) => void;
-      const promise = new Promise<T>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      return { promise, resolve, reject };
-    },
-  });
-}
 
 let server: SpawnedServer;
 const clients: MatrixClient[] = [];
@@ -45,11 +28,10 @@ let bob: MatrixClient;
 let aliceUser: TestUser;
 let bobUser: TestUser;
 
-// Parts of the SDK log through its root logger whatever the client's logger is: quiet that too.
+// Parts of the SDK log through its root logger whatever the client's logger is: quietLogger that too.
 if (!process.env.COMMCOMMS_TEST_LOG) (sdkRootLogger as unknown as { setLevel(level: string): void }).setLevel('silent');
-const quiet: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, getChild: () => quiet };
 const createClient = (opts: ICreateClientOpts): MatrixClient =>
-  sdkClient({ ...(process.env.COMMCOMMS_TEST_LOG ? {} : { logger: quiet }), ...opts });
+  sdkClient({ ...(process.env.COMMCOMMS_TEST_LOG ? {} : { logger: quietLogger }), ...opts });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -95,16 +77,6 @@ const liveBodies = (room: Room) =>
     .getEvents()
     .filter((e) => e.getType() === 'm.room.message')
     .map((e) => e.getContent().body as string);
-
-async function rejection(fn: () => Promise<unknown>): Promise<MatrixError> {
-  try {
-    await fn();
-  } catch (err) {
-    if (err instanceof MatrixError) return err;
-    throw err;
-  }
-  throw new Error('expected the request to fail');
-}
 
 beforeAll(async () => {
   server = await spawnServer();
@@ -278,11 +250,11 @@ describe('two matrix-js-sdk clients in a room', () => {
     await roomOf(carol, carolsOwn);
     expect(carol.getRoom(secretRoom)).toBeNull();
     expect(carol.getRooms().map((r) => r.roomId)).not.toContain(secretRoom);
-    const denied = await rejection(() => carol.createMessagesRequest(secretRoom, null, 10, Direction.Backward));
+    const denied = await matrixError(() => carol.createMessagesRequest(secretRoom, null, 10, Direction.Backward));
     expect([denied.httpStatus, denied.errcode]).toEqual([403, 'M_FORBIDDEN']);
-    const state = await rejection(() => carol.roomState(secretRoom));
+    const state = await matrixError(() => carol.roomState(secretRoom));
     expect([state.httpStatus, state.errcode]).toEqual([403, 'M_FORBIDDEN']);
-    const event = await rejection(() => carol.fetchRoomEvent(secretRoom, secret.event_id));
+    const event = await matrixError(() => carol.fetchRoomEvent(secretRoom, secret.event_id));
     expect([event.httpStatus, event.errcode]).toEqual([404, 'M_NOT_FOUND']);
   });
 
