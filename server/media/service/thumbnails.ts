@@ -1,4 +1,4 @@
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata, Sharp, SharpOptions } from 'sharp';
 import type { Sql } from '../../db/database.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
 import { getThumbnail, insertThumbnail, type ThumbnailKey } from '../storage/thumbnails.ts';
@@ -32,12 +32,20 @@ const SERVABLE_AS_IS = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/w
 
 const cannotThumbnail = () => new MatrixError(400, 'M_UNKNOWN', 'Cannot generate thumbnails for the requested content');
 
+/**
+ * sharp, loaded on the first thumbnail rather than at start: libvips adds ~20 MB to
+ * the resident size of a server that may never make one. (The module system keeps it
+ * once loaded.)
+ */
+const loadSharp = async (): Promise<(input: string, options?: SharpOptions) => Sharp> => (await import('sharp')).default;
+
 export function createThumbnailer({ sql, files, maxImagePixels }: { sql: Sql; files: FileStore; maxImagePixels: number }) {
   // One process making one thumbnail once, however many requests ask for it together.
   const making = new Map<string, Promise<ThumbnailFile>>();
 
   async function make(key: ThumbnailKey, sourcePath: string, dims: { width: number; height: number }): Promise<ThumbnailFile> {
     let bytes: Buffer;
+    const sharp = await loadSharp();
     try {
       const image = sharp(sourcePath, { limitInputPixels: maxImagePixels, autoOrient: true, animated: false }).resize(
         dims.width,
@@ -76,6 +84,7 @@ export function createThumbnailer({ sql, files, maxImagePixels }: { sql: Sql; fi
       const sourcePath = files.path(media.sha256);
       if (!(await looksLikeRasterImage(sourcePath))) throw cannotThumbnail();
       let meta: Metadata;
+      const sharp = await loadSharp();
       try {
         // Reads the header only: nothing is decoded yet.
         meta = await sharp(sourcePath, { limitInputPixels: false }).metadata();
