@@ -1,18 +1,9 @@
-import {
-  ClientEvent,
-  createClient as sdkClient,
-  MatrixError,
-  MsgType,
-  SyncState,
-  type ICreateClientOpts,
-  type MatrixClient,
-  type MatrixEvent,
-} from 'matrix-js-sdk';
+import { createClient as sdkClient, MsgType, type ICreateClientOpts, type MatrixClient, type MatrixEvent } from 'matrix-js-sdk';
 import { CrossSigningKey, type CryptoApi } from 'matrix-js-sdk/lib/crypto-api/index.js';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed, vi } from 'vitest';
 import { ApiClient, registerUser, type TestUser } from '../support/client.ts';
 import { spawnServer, type SpawnedServer } from '../support/spawn-server.ts';
-import { matrixError, quietLogger } from '../support/js-sdk.ts';
+import { matrixError, quietLogger, startPrepared } from '../support/js-sdk.ts';
 
 /**
  * End-to-end encryption driven by matrix-js-sdk with its Rust crypto (the stack under
@@ -175,20 +166,7 @@ async function startedCryptoClient(who: string, login: { userId: string; deviceI
   const client = createClient(who, { baseUrl: server.url, userId: login.userId, deviceId: login.deviceId, accessToken: login.accessToken });
   clients.push(client);
   await client.initRustCrypto({ useIndexedDB: false });
-  const prepared = new Promise<void>((resolve, reject) => {
-    const onSync = (state: SyncState, _prev: SyncState | null, data?: { error?: Error }) => {
-      if (state === SyncState.Prepared) {
-        client.off(ClientEvent.Sync, onSync);
-        resolve();
-      } else if (state === SyncState.Error && data?.error instanceof MatrixError && data.error.httpStatus !== 429) {
-        client.off(ClientEvent.Sync, onSync);
-        reject(data.error);
-      }
-    };
-    client.on(ClientEvent.Sync, onSync);
-  });
-  await client.startClient({ initialSyncLimit: 20 });
-  await prepared;
+  await startPrepared(client);
   // The device's keys reach the server through the SDK's outgoing-request loop.
   const raw = new ApiClient(server.url, login.accessToken);
   await until(`${who}'s device keys are on the server`, async () => {

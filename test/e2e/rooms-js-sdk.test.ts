@@ -1,9 +1,6 @@
 import {
-  ClientEvent,
   createClient as sdkClient,
   Direction,
-  MatrixError,
-  SyncState,
   type ICreateClientOpts,
   type MatrixClient,
   type MatrixEvent,
@@ -13,7 +10,7 @@ import { logger as sdkRootLogger } from 'matrix-js-sdk/lib/logger.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, registerUser, type TestUser } from '../support/client.ts';
 import { spawnServer, type SpawnedServer } from '../support/spawn-server.ts';
-import { matrixError, quietLogger } from '../support/js-sdk.ts';
+import { matrixError, quietLogger, startPrepared } from '../support/js-sdk.ts';
 
 /**
  * The room engine driven by matrix-js-sdk (the library under Element Web): two
@@ -50,20 +47,7 @@ async function until<T>(what: string, probe: () => T | null | undefined | false,
 async function startedClient(user: TestUser): Promise<MatrixClient> {
   const client = createClient({ baseUrl: server.url, accessToken: user.accessToken, userId: user.userId, deviceId: user.deviceId });
   clients.push(client);
-  const prepared = new Promise<void>((resolve, reject) => {
-    const onSync = (state: SyncState, _prev: SyncState | null, data?: { error?: Error }) => {
-      if (state === SyncState.Prepared) {
-        client.off(ClientEvent.Sync, onSync);
-        resolve();
-      } else if (state === SyncState.Error && data?.error instanceof MatrixError && data.error.httpStatus !== 429) {
-        client.off(ClientEvent.Sync, onSync);
-        reject(data.error);
-      }
-    };
-    client.on(ClientEvent.Sync, onSync);
-  });
-  await client.startClient({ initialSyncLimit: 20 });
-  await prepared;
+  await startPrepared(client);
   return client;
 }
 

@@ -1,4 +1,4 @@
-import { MatrixError } from 'matrix-js-sdk';
+import { ClientEvent, MatrixError, SyncState, type MatrixClient } from 'matrix-js-sdk';
 import type { Logger } from 'matrix-js-sdk/lib/logger.js';
 
 /**
@@ -34,4 +34,22 @@ export async function matrixError(fn: () => Promise<unknown>): Promise<MatrixErr
     throw err;
   }
   throw new Error('expected the request to fail');
+}
+
+/** Starts the client and resolves once its first sync is PREPARED (rejects on a sync error other than 429). */
+export async function startPrepared(client: MatrixClient): Promise<void> {
+  const prepared = new Promise<void>((resolve, reject) => {
+    const onSync = (state: SyncState, _prev: SyncState | null, data?: { error?: Error }) => {
+      if (state === SyncState.Prepared) {
+        client.off(ClientEvent.Sync, onSync);
+        resolve();
+      } else if (state === SyncState.Error && data?.error instanceof MatrixError && data.error.httpStatus !== 429) {
+        client.off(ClientEvent.Sync, onSync);
+        reject(data.error);
+      }
+    };
+    client.on(ClientEvent.Sync, onSync);
+  });
+  await client.startClient({ initialSyncLimit: 20 });
+  await prepared;
 }
