@@ -1,3 +1,4 @@
+import { domainOf } from '../../../federation/auth/index.ts';
 import type { Consumer } from '../../domain-events/index.ts';
 import type { Sql } from '../../db/database.ts';
 import { nextStreamPosition } from '../../db/stream.ts';
@@ -24,15 +25,6 @@ export interface EventNotifierDeps {
   delivered: () => void;
 }
 
-function powerOf(powerLevels: Record<string, unknown> | undefined, userId: string, isCreator: boolean): number {
-  // Without a power_levels event the room's creator has 100 and everyone else 0.
-  if (!powerLevels) return isCreator ? 100 : 0;
-  const users = powerLevels.users;
-  const own = users && typeof users === 'object' ? (users as Record<string, unknown>)[userId] : undefined;
-  if (typeof own === 'number') return own;
-  return typeof powerLevels.users_default === 'number' ? powerLevels.users_default : 0;
-}
-
 /**
  * Evaluates every local member's push rules for each event the room engine persisted, after
  * commit and off the send path: the unread and highlight counts of /sync, /notifications and
@@ -41,7 +33,7 @@ function powerOf(powerLevels: Record<string, unknown> | undefined, userId: strin
  */
 export function eventNotifier(deps: EventNotifierDeps): Consumer<'room.event_persisted'> {
   const { sql, serverName, notifier, evaluator, eventAudience, rulesets, ignoredByEach, delivered } = deps;
-  const isLocal = (userId: string) => userId.slice(userId.indexOf(':') + 1) === serverName;
+  const isLocal = (userId: string) => domainOf(userId) === serverName;
   return {
     name: 'push.evaluate_event',
     types: ['room.event_persisted'],
@@ -52,9 +44,6 @@ export function eventNotifier(deps: EventNotifierDeps): Consumer<'room.event_per
       const recipients = audience.joined.filter((m) => m.userId !== event.sender && isLocal(m.userId));
       if (recipients.length === 0) return;
       const rules = await rulesets(recipients.map((r) => r.userId));
-      const pl = audience.powerLevels as Record<string, unknown> | undefined;
-      const notifications = pl?.notifications && typeof pl.notifications === 'object' ? (pl.notifications as Record<string, number>) : {};
-      const senderPowerLevel = powerOf(pl, event.sender, false);
       const rows: PushActionRow[] = [];
       for (const [i, member] of recipients.entries()) {
         const result = evaluator(rules[i]!, {
@@ -62,8 +51,8 @@ export function eventNotifier(deps: EventNotifierDeps): Consumer<'room.event_per
           userId: member.userId,
           displayName: member.displayName,
           memberCount: audience.joined.length,
-          senderPowerLevel,
-          notificationPowerLevels: notifications,
+          senderPowerLevel: audience.senderPowerLevel,
+          notificationPowerLevels: audience.notificationPowerLevels,
         });
         if (!result || (!result.notify && !result.highlight)) continue;
         rows.push({

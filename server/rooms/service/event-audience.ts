@@ -1,5 +1,8 @@
+import { userPowerLevel } from '../../../federation/auth/index.ts';
 import type { JsonObject } from '../../../federation/events/pdu.ts';
+import { roomVersion } from '../../../federation/room-versions.ts';
 import type { Sql } from '../../db/database.ts';
+import { getRoom } from '../storage/rooms.ts';
 import type { RoomState } from './room-state.ts';
 
 /** An event as push rules judge it, with the room around it: who is joined, and who may notify. */
@@ -18,7 +21,10 @@ export interface EventAudience {
   threadId: string;
   /** Joined members after the event, with their display names in the room. */
   joined: { userId: string; displayName?: string }[];
-  powerLevels: JsonObject | undefined;
+  /** The sender's power level, by the same rules as event auth (a v12 creator's is Infinity). */
+  senderPowerLevel: number;
+  /** The power_levels `notifications` map (e.g. { room: 50 }), numbers only. */
+  notificationPowerLevels: Record<string, number>;
 }
 
 /**
@@ -29,6 +35,9 @@ export function createEventAudience({ sql, roomState }: { sql: Sql; roomState: R
   return async function eventAudience(eventId: string): Promise<EventAudience | undefined> {
     const ev = await roomState.loadEvent(sql, eventId);
     if (!ev || !ev.inTimeline || ev.streamPos <= 0) return undefined;
+    const room = await getRoom(sql, ev.roomId);
+    const version = room ? roomVersion(room.room_version) : undefined;
+    if (!version) return undefined;
     const state = await roomState.loadState(sql, ev.stateGroup);
     const joined = state
       .events()
@@ -43,7 +52,13 @@ export function createEventAudience({ sql, roomState }: { sql: Sql; roomState: R
       streamPos: ev.streamPos,
       threadId,
       joined,
-      powerLevels: state.get('m.room.power_levels', '')?.content,
+      senderPowerLevel: userPowerLevel(sender, state.get, version),
+      notificationPowerLevels: numbersOf(state.get('m.room.power_levels', '')?.content.notifications),
     };
   };
+}
+
+function numbersOf(map: unknown): Record<string, number> {
+  if (!map || typeof map !== 'object' || Array.isArray(map)) return {};
+  return Object.fromEntries(Object.entries(map).filter((e): e is [string, number] => typeof e[1] === 'number'));
 }
