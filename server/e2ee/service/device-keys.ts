@@ -1,4 +1,4 @@
-import { canonicalJson } from '../../../federation/events/index.ts';
+import { domainOf } from '../../../federation/auth/index.ts';
 import type { JsonObject } from '../../../federation/events/pdu.ts';
 import type { Sql } from '../../db/database.ts';
 import { transaction } from '../../db/transaction.ts';
@@ -15,6 +15,7 @@ import {
   useFallbackKey,
   type OneTimeKey,
 } from '../storage/device-keys.ts';
+import { canonical } from './canonical-key.ts';
 import type { DeviceLists } from './device-lists.ts';
 import { mergeSignatures, type KeySignatures } from './key-signatures.ts';
 
@@ -39,23 +40,12 @@ function splitKeyId(id: string, field: string): { algorithm: string; key_id: str
   return { algorithm: id.slice(0, colon), key_id: id.slice(colon + 1) };
 }
 
-/** Canonical JSON of what a client signed; a value canonical JSON cannot carry (a float) is its error. */
-function canonical(value: unknown, field: string): string {
-  try {
-    return canonicalJson(value);
-  } catch {
-    throw new MatrixError(400, 'M_BAD_JSON', `${field} is not canonical-JSON encodable`);
-  }
-}
-
 function keysOf(map: Record<string, unknown> | undefined, field: string): OneTimeKey[] {
   return Object.entries(map ?? {}).map(([id, key]) => ({ ...splitKeyId(id, field), key_json: canonical(key, field) }));
 }
 
-/** The server's local part of a user id: keys of other servers' users come over federation. */
-function serverOf(userId: string): string {
-  return userId.slice(userId.indexOf(':') + 1);
-}
+/** The server of a user id: keys of other servers' users come over federation. */
+const serverOf = (userId: string): string => domainOf(userId) ?? '';
 
 /** Device keys, one-time and fallback keys: what another device needs to start an Olm session with one. */
 export function createDeviceKeys({ sql, serverName, deviceLists, signatures }: DeviceKeysDeps) {

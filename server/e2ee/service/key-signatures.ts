@@ -1,6 +1,6 @@
-import { canonicalJson, verifyJsonSignature } from '../../../federation/events/index.ts';
+import { verifyJsonSignature } from '../../../federation/events/index.ts';
 import type { JsonObject } from '../../../federation/events/pdu.ts';
-import type { Sql, Tx } from '../../db/database.ts';
+import type { Sql } from '../../db/database.ts';
 import { transaction } from '../../db/transaction.ts';
 import type { Requester } from '../../http/hono-env.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
@@ -9,11 +9,11 @@ import {
   putCrossSigningKey,
   putSignatures,
   signaturesOn,
-  type CrossSigningKeyRow,
   type CrossSigningKeyType,
   type SignatureRow,
 } from '../storage/cross-signing.ts';
 import { getDeviceKeyJson } from '../storage/device-keys.ts';
+import { canonical } from './canonical-key.ts';
 import type { DeviceLists } from './device-lists.ts';
 
 export interface KeySignaturesDeps {
@@ -54,24 +54,12 @@ function publicKeyOf(key: JsonObject, type: CrossSigningKeyType, userId: string,
   return only[1];
 }
 
-function canonical(value: unknown, field: string): string {
-  try {
-    return canonicalJson(value);
-  } catch {
-    throw new MatrixError(400, 'M_BAD_JSON', `${field} is not canonical-JSON encodable`);
-  }
-}
-
 type Failures = Record<string, Record<string, { errcode: string; error: string }>>;
 
 /** Cross-signing keys and the signatures users make with them. */
 export function createKeySignatures({ sql, deviceLists, confirm }: KeySignaturesDeps) {
-  async function crossKeys(tx: Tx, userIds: readonly string[]): Promise<CrossSigningKeyRow[]> {
-    return crossSigningKeysOf(tx, userIds);
-  }
-
   return {
-    crossSigningKeys: (userIds: readonly string[]) => crossKeys(sql, userIds),
+    crossSigningKeys: (userIds: readonly string[]) => crossSigningKeysOf(sql, userIds),
 
     async uploadedOn(userIds: readonly string[]): Promise<UploadedSignatures> {
       const out: UploadedSignatures = new Map();
@@ -99,7 +87,7 @@ export function createKeySignatures({ sql, deviceLists, confirm }: KeySignatures
         const k = key as JsonObject;
         uploaded.push({ type, key: k, publicKey: publicKeyOf(k, type, who.userId, field), json: canonical(k, field) });
       }
-      const existing = await crossKeys(sql, [who.userId]);
+      const existing = await crossSigningKeysOf(sql, [who.userId]);
       const master = uploaded.find((u) => u.type === 'master')?.publicKey ?? existing.find((e) => e.key_type === 'master')?.public_key;
       for (const u of uploaded) {
         if (u.type === 'master') continue;
@@ -128,7 +116,7 @@ export function createKeySignatures({ sql, deviceLists, confirm }: KeySignatures
       const failures: Failures = {};
       const fail = (user: string, keyId: string, errcode: string, error: string) => ((failures[user] ??= {})[keyId] = { errcode, error });
       const targets = Object.keys(body);
-      const cross = await crossKeys(sql, [...new Set([who.userId, ...targets])]);
+      const cross = await crossSigningKeysOf(sql, [...new Set([who.userId, ...targets])]);
       const keyOf = (user: string, type: CrossSigningKeyType) => cross.find((c) => c.user_id === user && c.key_type === type);
       const mine = {
         master: keyOf(who.userId, 'master'),

@@ -1,3 +1,4 @@
+import { domainOf } from '../../../federation/auth/index.ts';
 import type { JsonObject } from '../../../federation/events/pdu.ts';
 import type { KeyedReads } from '../../db/batch.ts';
 import type { Sql, Tx } from '../../db/database.ts';
@@ -38,7 +39,7 @@ export function createToDevice({ sql, serverName, notifier, onRemote }: ToDevice
      * sending device, however often the client retries. "*" means every device of the user.
      */
     async send(who: Requester, type: string, txnId: string, messages: Record<string, Record<string, JsonObject>>): Promise<void> {
-      const local = Object.keys(messages).filter((u) => u.slice(u.indexOf(':') + 1) === serverName);
+      const local = Object.keys(messages).filter((u) => domainOf(u) === serverName);
       const remote = Object.keys(messages).filter((u) => !local.includes(u));
       // Other servers' users wait for federation; say so rather than drop them silently.
       if (remote.length > 0) onRemote?.(remote);
