@@ -18,6 +18,7 @@ import { deploymentId } from './db/deployment.ts';
 import { createE2ee } from './e2ee/index.ts';
 import { createKeyBackup } from './key-backup/index.ts';
 import { createMedia } from './media/index.ts';
+import { createSearchComponent } from './search/index.ts';
 import { createUserDirectory } from './user-directory/index.ts';
 import { createPresence } from './presence/index.ts';
 import { createPush } from './push/index.ts';
@@ -228,6 +229,16 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
       usersVisibleInDirectory: rooms.usersVisibleInDirectory,
       searchProfiles: accounts.userData.searchProfiles,
     });
+    const search = createSearchComponent({
+      sql: db.sql,
+      auth: accounts.auth,
+      subscribe: domainEvents.subscribe,
+      searchableEvent: (eventId) => rooms.reads.searchableEvent(eventId),
+      joinedRooms: (userId) => rooms.reads.joinedRooms(userId),
+      visibleEvents: (viewer, eventIds) => rooms.reads.visibleEvents(viewer, eventIds),
+      contextForSearch: (viewer, roomId, eventId, opts) => rooms.reads.contextForSearch(viewer, roomId, eventId, opts),
+      roomState: (viewer, roomId) => rooms.reads.state(viewer, roomId),
+    });
     const sources: SyncSources = {
       ...rooms.syncSources,
       pushRulesSince: push.pushRulesSince,
@@ -270,6 +281,7 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
         (a) => e2ee.mount(a),
         (a) => keyBackup.mount(a),
         (a) => userDirectory.mount(a),
+        (a) => search.mount(a),
         (a) => media.mount(a),
         (a) => {
           if (config.listeners.some((l) => l.resources.includes('metrics'))) {

@@ -28,7 +28,7 @@ const eventFilter = z
   })
   .loose();
 
-const roomEventFilter = eventFilter
+export const roomEventFilterSchema = eventFilter
   .extend({
     rooms: z.array(roomId).optional(),
     not_rooms: z.array(roomId).optional(),
@@ -50,10 +50,10 @@ export const filterSchema = z
         rooms: z.array(roomId).optional(),
         not_rooms: z.array(roomId).optional(),
         include_leave: z.boolean().optional(),
-        timeline: roomEventFilter.optional(),
-        state: roomEventFilter.optional(),
-        ephemeral: roomEventFilter.optional(),
-        account_data: roomEventFilter.optional(),
+        timeline: roomEventFilterSchema.optional(),
+        state: roomEventFilterSchema.optional(),
+        ephemeral: roomEventFilterSchema.optional(),
+        account_data: roomEventFilterSchema.optional(),
       })
       .loose()
       .optional(),

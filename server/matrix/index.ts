@@ -1,3 +1,3 @@
 /** Matrix shapes that several components read: filters and the event selector they hold. */
-export { filterSchema, type Filter } from './filter.ts';
+export { filterSchema, roomEventFilterSchema, type Filter } from './filter.ts';
 export { blocksAll, matchesFilter, type EventSelector } from './event-filter.ts';

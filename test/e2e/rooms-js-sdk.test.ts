@@ -182,6 +182,27 @@ describe('two matrix-js-sdk clients in a room', () => {
     expect(receipt.data.ts).toEqual(expect.any(Number));
   });
 
+  it('searches the room with searchRoomEvents and pages back with backPaginateRoomEventsSearch', async () => {
+    const sent: string[] = [];
+    for (let i = 0; i < 12; i++) sent.push((await alice.sendTextMessage(roomId, `aardvark sighting ${i}`)).event_id);
+    // The index is written just after each send commits: ask until the last one is there.
+    const first = await (async () => {
+      for (const deadline = Date.now() + 30_000; ; await sleep(50)) {
+        const r = await bob.searchRoomEvents({ term: 'aardvark' });
+        if (r.count === 12 || Date.now() > deadline) return r;
+      }
+    })();
+    expect(first.count).toBe(12);
+    expect(first.highlights).toEqual(['aardvark']);
+    expect(first.results).toHaveLength(10);
+    // Newest first, each with the event before and after it (Element shows them around the hit).
+    expect(first.results[0]!.context.getEvent().getId()).toBe(sent[11]);
+    expect(first.results[1]!.context.getTimeline().map((e) => e.getId())).toEqual([sent[9], sent[10], sent[11]]);
+    const all = await bob.backPaginateRoomEventsSearch(first);
+    expect(all.results.map((r) => r.context.getEvent().getId())).toEqual([...sent].reverse());
+    expect(all.next_batch).toBeUndefined();
+  });
+
   it('scrolls back through 500 events with client.scrollback', { timeout: 600_000 }, async () => {
     const { room_id: longRoom } = await alice.createRoom({ name: 'Long', preset: 'public_chat' as never });
     await bob.joinRoom(longRoom);

@@ -21,8 +21,8 @@ export interface TestHomeserver {
   config: Config;
   dataDir: string;
   hs: Homeserver;
-  /** Stop and start again on the same data (and database). */
-  restart(): Promise<void>;
+  /** Stop and start again on the same data (and database), running `whileStopped` in between (e.g. to change the database). */
+  restart(whileStopped?: () => Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -119,8 +119,9 @@ export async function startTestHomeserver(
     config,
     dataDir,
     hs,
-    async restart() {
+    async restart(whileStopped) {
       await hs.close();
+      await whileStopped?.();
       hs = await startHomeserver({ ...config, listeners: config.listeners.map((l) => ({ ...l, port })) });
       t.hs = hs;
     },

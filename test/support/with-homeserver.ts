@@ -59,7 +59,7 @@ export function withHomeserver<const Names extends readonly string[] = []>(
     get hs() {
       return running().hs;
     },
-    restart: () => running().restart(),
+    restart: (whileStopped?: () => Promise<void>) => running().restart(whileStopped),
     close: () => running().close(),
   };
   const users = names.map((name, i) => {

@@ -99,6 +99,52 @@ export function createRoomReads({ sql, roomState, visibility, serializer, viewRo
     return serializer.serialize(sql, loaded, viewer, { bundle: false });
   }
 
+  /**
+   * An event with `before` and `after` visible events around it, the room's state after the
+   * last of them, and the senders' profiles in that state (display name and avatar).
+   */
+  async function around(
+    viewer: Viewer,
+    roomId: string,
+    eventId: string,
+    opts: { before: number; after: number; filter?: EventSelector | undefined },
+  ) {
+    const view = await viewRoom(viewer.userId, roomId);
+    const e = await roomState.loadEvent(sql, eventId);
+    if (!e || e.roomId !== roomId || !e.inTimeline || !(await visibility.canSeeEvent(sql, viewer.userId, e))) {
+      throw new MatrixError(404, 'M_NOT_FOUND', 'Event not found');
+    }
+    const at = pointOf(e);
+    const before = await walk(viewer, roomId, at, undefined, true, opts.before, view.upTo, opts.filter);
+    const after = await walk(viewer, roomId, { ...at, stream: at.stream + 1 }, undefined, false, opts.after, view.upTo, opts.filter);
+    const all = [e, ...before.events, ...after.events];
+    const state = await roomState.loadState(sql, (after.events[after.events.length - 1] ?? e).stateGroup);
+    const stateEvents = async () =>
+      opts.filter?.lazy_load_members
+        ? lazyMembers(all, viewer)
+        : serializer.serialize(sql, [...(await roomState.loadEvents(sql, [...state.ids.values()])).values()], viewer, { bundle: false });
+    const profiles: Record<string, JsonObject> = {};
+    for (const sender of new Set(all.map((x) => x.pdu.sender))) {
+      const member = state.get('m.room.member', sender)?.content;
+      if (!member) continue;
+      profiles[sender] = {
+        ...(typeof member.displayname === 'string' ? { displayname: member.displayname } : {}),
+        ...(typeof member.avatar_url === 'string' ? { avatar_url: member.avatar_url } : {}),
+      };
+    }
+    const [event, ...rest] = await serializer.serialize(sql, all, viewer);
+    return {
+      event: event!,
+      events_before: rest.slice(0, before.events.length),
+      events_after: rest.slice(before.events.length),
+      start: formatTopoToken(before.cursor),
+      end: formatTopoToken(after.cursor),
+      /** Read only when asked for: /context always, search never. */
+      state: stateEvents,
+      profiles,
+    };
+  }
+
   return {
     async messages(viewer: Viewer, roomId: string, req: PageRequest) {
       const view = await viewRoom(viewer.userId, roomId);
@@ -138,31 +184,42 @@ export function createRoomReads({ sql, roomState, visibility, serializer, viewRo
       return (await serializer.serialize(sql, [e], viewer))[0]!;
     },
 
+    /** /context: `limit` events around the event, half before it. */
     async context(viewer: Viewer, roomId: string, eventId: string, limit: number, filter?: EventSelector) {
-      const view = await viewRoom(viewer.userId, roomId);
-      const e = await roomState.loadEvent(sql, eventId);
-      if (!e || e.roomId !== roomId || !e.inTimeline || !(await visibility.canSeeEvent(sql, viewer.userId, e))) {
-        throw new MatrixError(404, 'M_NOT_FOUND', 'Event not found');
-      }
       const half = Math.floor(limit / 2);
-      const at = pointOf(e);
-      const before = await walk(viewer, roomId, at, undefined, true, half, view.upTo, filter);
-      const after = await walk(viewer, roomId, { ...at, stream: at.stream + 1 }, undefined, false, limit - half, view.upTo, filter);
-      const state = await roomState.loadState(sql, (after.events[after.events.length - 1] ?? e).stateGroup);
-      const stateEvents = filter?.lazy_load_members
-        ? await lazyMembers([e, ...before.events, ...after.events], viewer)
-        : await serializer.serialize(sql, [...(await roomState.loadEvents(sql, [...state.ids.values()])).values()], viewer, {
-            bundle: false,
-          });
-      const [event, ...rest] = await serializer.serialize(sql, [e, ...before.events, ...after.events], viewer);
-      return {
-        event: event!,
-        events_before: rest.slice(0, before.events.length),
-        events_after: rest.slice(before.events.length),
-        start: formatTopoToken(before.cursor),
-        end: formatTopoToken(after.cursor),
-        state: stateEvents,
-      };
+      const {
+        state,
+        profiles: _profiles,
+        ...context
+      } = await around(viewer, roomId, eventId, { before: half, after: limit - half, filter });
+      return { ...context, state: await state() };
+    },
+
+    /** Search's event_context: its own counts before and after, and the senders' profiles then. */
+    async contextForSearch(viewer: Viewer, roomId: string, eventId: string, opts: { before: number; after: number; profiles: boolean }) {
+      const { event: _event, state: _state, profiles, ...context } = await around(viewer, roomId, eventId, opts);
+      return { ...context, ...(opts.profiles ? { profile_info: profiles } : {}) };
+    },
+
+    /**
+     * Of these events, those the viewer may see now as client events, in the order given: in
+     * the room's timeline, not redacted, visible by history visibility, not from an ignored
+     * sender. What search shows of the events its index found.
+     */
+    async visibleEvents(viewer: Viewer, eventIds: readonly string[]): Promise<ClientEvent[]> {
+      const loaded = await roomState.loadEvents(sql, [...eventIds]);
+      const ignored = await ignoredBy(viewer.userId);
+      const candidates = eventIds
+        .map((id) => loaded.get(id))
+        .filter((e): e is StoredEvent => !!e && e.inTimeline && e.redactedBy === null && !ignored.has(e.pdu.sender));
+      return serializer.serialize(sql, await visibility.filter(sql, viewer.userId, candidates), viewer);
+    },
+
+    /** For search's index: an event in a room's timeline and not redacted, or undefined. */
+    async searchableEvent(eventId: string): Promise<{ roomId: string; pdu: StoredEvent['pdu']; streamPos: number } | undefined> {
+      const e = await roomState.loadEvent(sql, eventId);
+      if (!e || !e.inTimeline || e.redactedBy !== null) return undefined;
+      return { roomId: e.roomId, pdu: e.pdu, streamPos: e.streamPos };
     },
 
     async state(viewer: Viewer, roomId: string): Promise<ClientEvent[]> {
