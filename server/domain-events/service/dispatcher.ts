@@ -165,13 +165,29 @@ export function createDispatcher({ sql, log, registry, options }: DispatcherDeps
     }
     if (claim.retryInMs > 0) return retryIn(r, claim.retryInMs);
     let { position, attempts } = claim;
+    // Handled events are recorded once per batch, not one UPDATE per event: at a few hundred
+    // events a second, two consumers' per-event writes were a visible share of the database's
+    // work. A crash re-delivers at most a batch, which at-least-once delivery allows.
+    // Storing also renews the lease, so a long batch stores as it goes, well within the lease.
+    let stored = position;
+    let storedAt = Date.now();
+    const store = async (): Promise<boolean> => {
+      if (position === stored) return true;
+      if (!(await advanceConsumer(sql, name, owner, position, opts.leaseMs))) return false;
+      stored = position;
+      storedAt = Date.now();
+      return true;
+    };
     for (;;) {
       const horizon = await outboxHorizon(sql, position);
       lag.set({ consumer: name }, horizon - position);
       const batch = await outboxEventsAfter(sql, position, horizon, types, opts.batchSize);
       for (const row of batch) {
-        if (state !== 'running') return;
-        const outcome = await deliver(r, row, attempts);
+        if (state !== 'running') {
+          await store();
+          return;
+        }
+        const outcome = await deliver(r, row, attempts, store);
         if (outcome === 'lease-lost') {
           log.warn({ consumer: name }, 'domain event consumer lease lost to another process');
           return;
@@ -180,16 +196,25 @@ export function createDispatcher({ sql, log, registry, options }: DispatcherDeps
         position = row.id;
         attempts = 0;
         lag.set({ consumer: name }, horizon - position);
+        if (Date.now() - storedAt > opts.leaseMs / 3 && !(await store())) return;
       }
-      if (batch.length === opts.batchSize) continue;
+      if (batch.length === opts.batchSize) {
+        if (!(await store())) return;
+        continue;
+      }
       // Events of types this consumer does not want are passed over, so pruning is not held back.
-      if (horizon > position && !(await advanceConsumer(sql, name, owner, horizon, opts.leaseMs))) return;
+      if (horizon > position) position = horizon;
+      if (!(await store())) return;
       lag.set({ consumer: name }, 0);
       return;
     }
   }
 
-  async function deliver(r: Runner, row: OutboxRow, priorAttempts: number): Promise<Outcome> {
+  /**
+   * Hands one event to the consumer. Success is not stored here (the batch stores it); a
+   * failure first stores what was handled before it, so the failure is recorded against it.
+   */
+  async function deliver(r: Runner, row: OutboxRow, priorAttempts: number, storeHandled: () => Promise<boolean>): Promise<Outcome> {
     const { name } = r.consumer;
     const heartbeat = setInterval(() => {
       renewLease(sql, name, owner, opts.leaseMs).catch((err: unknown) => log.warn({ err, consumer: name }, 'lease renewal failed'));
@@ -198,11 +223,12 @@ export function createDispatcher({ sql, log, registry, options }: DispatcherDeps
       await r.consumer.handle({ id: row.id, type: row.type, payload: row.payload } as DeliveredEvent);
     } catch (err) {
       clearInterval(heartbeat);
+      if (!(await storeHandled())) return 'lease-lost';
       return await failed(r, row, priorAttempts + 1, err);
     }
     clearInterval(heartbeat);
     delivered.inc({ consumer: name, type: row.type });
-    return (await advanceConsumer(sql, name, owner, row.id, opts.leaseMs)) ? 'delivered' : 'lease-lost';
+    return 'delivered';
   }
 
   async function failed(r: Runner, row: OutboxRow, attempts: number, err: unknown): Promise<Outcome> {
