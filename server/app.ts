@@ -58,7 +58,12 @@ export function buildApp({ log, metrics, inFlight, maxBodyBytes, mount }: AppDep
 
   app.notFound((c) => c.json(unrecognized().body(), 404));
   app.onError((err, c) => {
-    if (err instanceof MatrixError) return c.json(err.body(), err.status);
+    if (err instanceof MatrixError) {
+      // v1.10 (MSC4041): a 429 also says when to come back in the standard header, in seconds.
+      const retryMs = err.status === 429 ? err.extra.retry_after_ms : undefined;
+      if (typeof retryMs === 'number') c.header('Retry-After', String(Math.max(1, Math.ceil(retryMs / 1000))));
+      return c.json(err.body(), err.status);
+    }
     // No per-request child logger: making one for every request (a long-poll's each round
     // included) cost more than the rare line that uses it.
     log.error({ err, requestId: c.get('requestId') }, 'unhandled error');

@@ -6,11 +6,12 @@ import { ROOM_VERSIONS } from '../../federation/room-versions.ts';
 /**
  * Client-server spec versions advertised. A version switches features on in
  * clients (v1.4 the threads list, v1.10 recursive relations), so one is added
- * only when the endpoints it introduces exist. Modules still missing from every
- * version: the content repository and end-to-end encryption; v1.11 (authenticated
- * media) stays off until media exists.
+ * only when the endpoints it introduces exist. v1.11 is authenticated media
+ * (/_matrix/client/v1/media/*, MSC3916), with MSC3967 (no UIA for the first
+ * cross-signing keys) and MSC4041 (Retry-After on 429), all served. A later
+ * version is added when everything it brings to the client API is.
  */
-export const SPEC_VERSIONS = ['v1.1', 'v1.2', 'v1.3', 'v1.4', 'v1.5', 'v1.6', 'v1.7', 'v1.8', 'v1.9', 'v1.10'];
+export const SPEC_VERSIONS = ['v1.1', 'v1.2', 'v1.3', 'v1.4', 'v1.5', 'v1.6', 'v1.7', 'v1.8', 'v1.9', 'v1.10', 'v1.11'];
 
 /** /versions, .well-known and /capabilities: what a client reads before anything else. */
 export function createDiscovery({ config, auth }: { config: Config; auth: MiddlewareHandler<AppEnv> }) {

@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 describe('rate limiting', () => {
-  it('the third quick login is 429 M_LIMIT_EXCEEDED with retry_after_ms, and creates no session', async () => {
+  it('the third quick login is 429 M_LIMIT_EXCEEDED with retry_after_ms and Retry-After, and creates no session', async () => {
     expect((await passwordLogin(hs.url, 'alice', alice.password)).status).toBe(200);
     // A failed attempt spends from the same budget.
     expect((await passwordLogin(hs.url, 'alice', 'wrong password')).status).toBe(403);
@@ -28,6 +28,8 @@ describe('rate limiting', () => {
     expectMatchesSpec('login.yaml', '/login', 'POST', 429, r.body);
     expect(Number.isInteger(r.body.retry_after_ms)).toBe(true);
     expect(r.body.retry_after_ms).toBeGreaterThan(0);
+    // And in the standard header (v1.10), in whole seconds rounded up.
+    expect(r.headers.get('retry-after')).toBe(String(Math.ceil(r.body.retry_after_ms / 1000)));
     expect(await rowCounts(hs.hs.db.sql)).toEqual(before);
   });
 
