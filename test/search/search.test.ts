@@ -1,4 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { toTsQuery } from '../../server/search/service/query.ts';
+import { searchRecent } from '../../server/search/storage/event-search.ts';
 import { expectMatrixError } from '../support/accounts.ts';
 import type { TestUser } from '../support/client.ts';
 import { untilConsumed } from '../support/consumers.ts';
@@ -135,6 +137,19 @@ describe('paging', () => {
       if (order === 'recent') expect(seen).toEqual([...sent].reverse());
     });
   }
+
+  it('both plans of a recent-first page (walk the stream, or sort the matches) give the same rows', async () => {
+    await indexed();
+    const where = { query: toTsQuery('probe')!, roomIds: [shared], keys: ['content.body' as const] };
+    const sql = hs.hs.db.sql;
+    for (const before of [undefined, 1e15, Number.MAX_SAFE_INTEGER]) {
+      const walked = await searchRecent(sql, where, before, 4, 'walk-stream');
+      expect(walked).toHaveLength(4);
+      expect(await searchRecent(sql, where, before, 4, 'sort-matches')).toEqual(walked);
+      const next = walked.at(-1)!.stream_pos;
+      expect(await searchRecent(sql, where, next, 4, 'sort-matches')).toEqual(await searchRecent(sql, where, next, 4, 'walk-stream'));
+    }
+  });
 
   it('a token for the other order, or one that is not ours, is refused', async () => {
     const r = await found(bob, { search_term: 'probe', order_by: 'recent', filter: { limit: 3 } });

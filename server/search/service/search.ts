@@ -68,6 +68,8 @@ const MAX_CONTEXT = 100;
  * than scanning a whole room's history for one request.
  */
 const MAX_SCANNED = 2_000;
+/** From this many matches on, a recent-first page walks the stream index (see searchRecent). */
+const MANY_MATCHES = 5_000;
 
 const ALL_KEYS = Object.values(SEARCHED).map((s) => s.key);
 const TYPE_OF_KEY = new Map(Object.entries(SEARCHED).map(([type, s]) => [s.key, type]));
@@ -111,22 +113,21 @@ export function createSearch(deps: SearchDeps) {
     order: 'recent' | 'rank',
     token: BatchToken | undefined,
     limit: number,
+    matches: number,
   ): Promise<Page> {
+    const plan = matches >= MANY_MATCHES ? 'walk-stream' : 'sort-matches';
     const batchSize = Math.min(Math.max(limit * 2, 20), 500);
     let before = token?.order === 'recent' ? token.before : undefined;
     let offset = token?.order === 'rank' ? token.offset : 0;
     const hits: Page['hits'] = [];
     for (let scanned = 0; ;) {
       const rows =
-        order === 'recent' ? await searchRecent(sql, where, before, batchSize) : await searchRanked(sql, where, offset, batchSize);
-      const visible = new Map(
-        (
-          await deps.visibleEvents(
-            viewer,
-            rows.map((r) => r.event_id),
-          )
-        ).map((e) => [e.event_id, e]),
+        order === 'recent' ? await searchRecent(sql, where, before, batchSize, plan) : await searchRanked(sql, where, offset, batchSize);
+      const shown = await deps.visibleEvents(
+        viewer,
+        rows.map((r) => r.event_id),
       );
+      const visible = new Map(shown.map((e) => [e.event_id, e]));
       let read = 0;
       for (; read < rows.length && hits.length < limit; read++) {
         const hit = rows[read]!;
@@ -153,7 +154,8 @@ export function createSearch(deps: SearchDeps) {
       const where = await scope(viewer, c, token);
       if (!where) return { count: 0, results: [], highlights: [] };
 
-      const [{ hits, next }, count] = await Promise.all([page(viewer, where, order, token, limit), countMatches(sql, where)]);
+      const count = await countMatches(sql, where);
+      const { hits, next } = await page(viewer, where, order, token, limit, count);
       const texts = hits.map(({ event }) => event.content[SEARCHED[event.type]!.field]).filter((t): t is string => typeof t === 'string');
       const highlights = await matchedWords(sql, where.query, texts);
 
