@@ -14,9 +14,11 @@ import { createAndMembershipRoutes } from './routes/create-and-membership.ts';
 import { ephemeralRoutes } from './routes/ephemeral.ts';
 import { eventRoutes } from './routes/events.ts';
 import { directoryRoutes } from './routes/directory.ts';
+import { hierarchyRoutes } from './routes/hierarchy.ts';
 import { relationRoutes } from './routes/relations.ts';
 import { upgradeRoutes } from './routes/upgrade.ts';
 import { createPublicRooms } from './service/public-rooms.ts';
+import { createHierarchy } from './service/hierarchy.ts';
 import { createRelations } from './service/relations.ts';
 import { createRoomAliases } from './service/room-aliases.ts';
 import { createRoomUpgrader } from './service/room-upgrade.ts';
@@ -120,6 +122,7 @@ export function createRooms({
   });
   const aliases = createRoomAliases({ sql, serverName: config.server_name, writer, membership });
   const publicRooms = createPublicRooms({ sql, membership });
+  const hierarchy = createHierarchy({ sql, roomState });
   const upgrader = createRoomUpgrader({ sql, serverName: config.server_name, writer, membership, profileOf });
   const { findAccountData, updateAccountData } = accounts.userData;
   const ephemeral = createEphemeral({ sql, notifier, typing, roomState, visibility, updateAccountData });
@@ -167,6 +170,7 @@ export function createRooms({
         publicRooms,
       });
       upgradeRoutes(app, { auth: accounts.auth, upgrader });
+      hierarchyRoutes(app, { auth: accounts.auth, hierarchy });
       ephemeralRoutes(app, { auth: accounts.auth, ephemeral });
       tagsAndReportsRoutes(app, { auth: accounts.auth, tags, reports });
     },

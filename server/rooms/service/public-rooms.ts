@@ -80,7 +80,8 @@ function plainTopic(content: JsonObject | undefined): string | undefined {
   return str(content.topic);
 }
 
-function toChunk(row: PublicRoomRow): PublishedRoomsChunk {
+/** A room's directory entry; also the summary part of a space hierarchy's entries. */
+export function publicRoomsChunk(row: PublicRoomRow): PublishedRoomsChunk {
   const s = row.state ?? {};
   const alias = str(s['m.room.canonical_alias']?.alias);
   const avatar = str(s['m.room.avatar']?.url);
@@ -126,7 +127,7 @@ export function createPublicRooms({ sql, membership }: { sql: Sql; membership: M
       const hasNext = backwards ? since !== undefined : more;
       const hasPrev = backwards ? more : since !== undefined;
       return {
-        chunk: page.map(toChunk),
+        chunk: page.map(publicRoomsChunk),
         ...(hasNext && last ? { next_batch: formatSince('f', key(last)) } : {}),
         ...(hasPrev && first ? { prev_batch: formatSince('b', key(first)) } : {}),
         total_room_count_estimate: total,
