@@ -1,5 +1,14 @@
 import { createClient as sdkClient, MsgType, type ICreateClientOpts, type MatrixClient, type MatrixEvent } from 'matrix-js-sdk';
-import { CrossSigningKey, type CryptoApi } from 'matrix-js-sdk/lib/crypto-api/index.js';
+import {
+  CrossSigningKey,
+  CryptoEvent,
+  VerificationPhase,
+  VerifierEvent,
+  type CryptoApi,
+  type GeneratedSas,
+  type VerificationRequest,
+  type Verifier,
+} from 'matrix-js-sdk/lib/crypto-api/index.js';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed, vi } from 'vitest';
 import { ApiClient, registerUser, type TestUser } from '../support/client.ts';
 import { spawnServer, type SpawnedServer } from '../support/spawn-server.ts';
@@ -7,11 +16,12 @@ import { matrixError, quietLogger, startPrepared } from '../support/js-sdk.ts';
 
 /**
  * End-to-end encryption driven by matrix-js-sdk with its Rust crypto (the stack under
- * Element Web): device keys, one-time keys, to-device room keys, device-list updates
- * and cross-signing, each client learning of the others only through the homeserver.
+ * Element Web): device keys, one-time keys, to-device room keys, device-list updates,
+ * cross-signing, server-side key backup and interactive (SAS) verification between
+ * users, each client learning of the others only through the homeserver.
  *
- * Every client's HTTP traffic on the E2EE endpoints (/keys/*, /sendToDevice, and the
- * E2EE parts of /sync) is recorded; a failing test prints the tail of that record, and
+ * Every client's HTTP traffic on the E2EE endpoints (/keys/*, /sendToDevice, /room_keys/*,
+ * and the E2EE parts of /sync) is recorded; a failing test prints the tail of that record, and
  * a waiting step gives up at once when the server answers an E2EE request with an error.
  */
 
@@ -38,7 +48,9 @@ interface Exchange {
 
 const traffic: Exchange[] = [];
 let seq = 0;
-const E2EE_PATH = /\/_matrix\/client\/[^/]+\/(keys\/|sendToDevice\/)/;
+const E2EE_PATH = /\/_matrix\/client\/[^/]+\/(keys\/|sendToDevice\/|room_keys\/)/;
+/** Key backup answers 404 M_NOT_FOUND when there is no backup (or no key for a session): an answer, not a refusal. */
+const ROOM_KEYS_PATH = /\/room_keys\//;
 
 const parse = (text: string | undefined): unknown => {
   if (!text) return undefined;
@@ -117,7 +129,11 @@ function serverRefusal(): Exchange | undefined {
   return traffic.find(
     (e) =>
       e.status >= 500 ||
-      (E2EE_PATH.test(e.path) && e.status >= 400 && e.status !== 401 && e.status !== 429) ||
+      (E2EE_PATH.test(e.path) &&
+        e.status >= 400 &&
+        e.status !== 401 &&
+        e.status !== 429 &&
+        !(ROOM_KEYS_PATH.test(e.path) && e.status === 404)) ||
       (e.response as { errcode?: string } | undefined)?.errcode === 'M_UNRECOGNIZED',
   );
 }
@@ -227,6 +243,46 @@ function listedAsChanged(who: string, userId: string, afterSeq: number): boolean
       ((e.response as { device_lists?: { changed?: string[] } } | undefined)?.device_lists?.changed ?? []).includes(userId),
   );
 }
+
+/** A new room with the `m.room.encryption` state that `host` makes and `guest` joins, once both clients know it is encrypted. */
+async function sharedEncryptedRoom(host: MatrixClient, guest: MatrixClient, name: string, isDirect = false): Promise<string> {
+  const guestId = guest.getUserId()!;
+  const { room_id } = await host.createRoom({
+    name,
+    preset: 'private_chat' as never,
+    ...(isDirect ? { is_direct: true } : {}),
+    initial_state: [{ type: 'm.room.encryption', state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } }],
+  });
+  await roomOf(host, room_id);
+  await host.invite(room_id, guestId);
+  await roomOf(guest, room_id, `${guestId} sees the invite to "${name}"`);
+  await guest.joinRoom(room_id);
+  const hostRoom = await roomOf(host, room_id);
+  await until(`${host.getUserId()} sees ${guestId} joined "${name}"`, () => hostRoom.getMember(guestId)?.membership === 'join');
+  for (const c of [host, guest])
+    await until(`${c.getUserId()} knows "${name}" is encrypted`, () => cryptoOf(c).isEncryptionEnabledInRoom(room_id));
+  return room_id;
+}
+
+/** Logs `user` in on a new device (as a person would on a new machine) and starts a crypto client for it. */
+async function newDevice(who: string, user: TestUser, displayName: string): Promise<MatrixClient> {
+  const anon = createClient('anon', { baseUrl: server.url });
+  const login = await anon.loginRequest({
+    type: 'm.login.password',
+    identifier: { type: 'm.id.user', user: user.userId },
+    password: PASSWORD,
+    initial_device_display_name: displayName,
+  });
+  expect(login.device_id).not.toBe(user.deviceId);
+  return startedCryptoClient(who, { userId: login.user_id, deviceId: login.device_id, accessToken: login.access_token });
+}
+
+/** UIA with the user's password, for bootstrapCrossSigning's upload of the keys. */
+const passwordAuth =
+  (user: TestUser) =>
+  async (makeRequest: (auth: Record<string, unknown>) => Promise<unknown>): Promise<void> => {
+    await makeRequest({ type: 'm.login.password', identifier: { type: 'm.id.user', user: user.userId }, password: PASSWORD });
+  };
 
 const PASSWORD = 'correct horse battery';
 let aliceUser: TestUser;
@@ -478,5 +534,234 @@ describe('matrix-js-sdk with Rust crypto through the homeserver', () => {
       const own = await cryptoOf(alice).getDeviceVerificationStatus(aliceUser.userId, aliceUser.deviceId);
       return own?.crossSigningVerified;
     });
+  });
+  it("alice's second device, logged in later, decrypts history through key backup", { timeout: 240_000 }, async () => {
+    dumpOnFailure();
+    expect(bob2, 'the second test started bob2').toBeDefined();
+    const VERSION = '/_matrix/client/v3/room_keys/version';
+    const backupInfo = async () => {
+      const res = await aliceUser.client.get(VERSION);
+      expect(res.status, clip(res.body, 500)).toBe(200);
+      return res.body as {
+        version: string;
+        algorithm: string;
+        auth_data: { public_key?: string; signatures?: Record<string, Record<string, string>> };
+        count: number;
+        etag: string;
+      };
+    };
+    /** Once the server holds a key for every megolm session alice's first device has (its backup loop runs in the background). */
+    const backedUp = (what: string) =>
+      until(
+        what,
+        async () => {
+          const [info, sessions] = await Promise.all([backupInfo(), cryptoOf(alice).exportRoomKeys()]);
+          return info.count === sessions.length && info;
+        },
+        {
+          detail: async () =>
+            `server: ${clip(await backupInfo(), 300)}; alice has ${(await cryptoOf(alice).exportRoomKeys()).length} sessions\n${trafficTail()}`,
+        },
+      );
+
+    const none = await aliceUser.client.get(VERSION);
+    expect(none.status, 'no backup yet').toBe(404);
+    expect(none.body.errcode).toBe('M_NOT_FOUND');
+
+    // Alice's first device creates a backup; the server keeps its public key, signed by her device and master key.
+    await cryptoOf(alice).resetKeyBackup();
+    const version = await until('alice backs up to a new version', () => cryptoOf(alice).getActiveSessionBackupVersion());
+    const created = await backupInfo();
+    expect(created).toMatchObject({
+      version,
+      algorithm: 'm.megolm_backup.v1.curve25519-aes-sha2',
+      auth_data: { public_key: expect.any(String) },
+      count: expect.any(Number),
+      etag: expect.any(String),
+    });
+    const masterId = await cryptoOf(alice).getCrossSigningKeyId(CrossSigningKey.Master);
+    expect(Object.keys(created.auth_data.signatures?.[aliceUser.userId] ?? {})).toEqual(
+      expect.arrayContaining([`ed25519:${aliceUser.deviceId}`, `ed25519:${masterId}`]),
+    );
+    // The sessions alice already had (the first tests' room) go up first.
+    const before = await backedUp('the sessions alice already had are in the backup');
+    expect(before.count).toBeGreaterThan(0);
+
+    // History: messages in a new room, from alice and from bob, before alice's second device exists.
+    const historyRoom = await sharedEncryptedRoom(alice, bob2!, 'History');
+    const history: { eventId: string; body: string; sessionId: string }[] = [];
+    for (const [sender, body] of [
+      [alice, 'history one, from alice'],
+      [bob2!, 'history two, from bob'],
+      [alice, 'history three, from alice'],
+    ] as const) {
+      const { event_id } = await sender.sendMessage(historyRoom, { msgtype: MsgType.Text, body });
+      // Alice's first device decrypts each (so it holds bob's session too, and backs it up).
+      const event = await decrypted(alice, historyRoom, event_id, body);
+      history.push({ eventId: event_id, body, sessionId: (event.getWireContent() as { session_id: string }).session_id });
+    }
+    const sessionIds = [...new Set(history.map((h) => h.sessionId))].sort();
+    expect(sessionIds.length, 'alice and bob each encrypted with a session of their own').toBe(2);
+
+    // The count grows by those sessions, and the etag moves.
+    const after = await backedUp('the history sessions are in the backup');
+    expect(after.version).toBe(version);
+    expect(after.count).toBe(before.count + sessionIds.length);
+    expect(after.etag).not.toBe(before.etag);
+    // The server holds a key for each history session: opaque to it, encrypted to the backup key.
+    const keys = await aliceUser.client.get(`/_matrix/client/v3/room_keys/keys/${encodeURIComponent(historyRoom)}?version=${version}`);
+    expect(keys.status, clip(keys.body, 500)).toBe(200);
+    expect(Object.keys(keys.body.sessions ?? {}).sort()).toEqual(sessionIds);
+    for (const id of sessionIds)
+      expect(keys.body.sessions[id]).toMatchObject({
+        first_message_index: 0,
+        forwarded_count: expect.any(Number),
+        is_verified: expect.any(Boolean),
+        session_data: { ciphertext: expect.any(String), ephemeral: expect.any(String), mac: expect.any(String) },
+      });
+    // Uploading again what is stored changes nothing.
+    const again = await aliceUser.client.put(`/_matrix/client/v3/room_keys/keys/${encodeURIComponent(historyRoom)}?version=${version}`, {
+      sessions: keys.body.sessions,
+    });
+    expect(again.status, clip(again.body, 500)).toBe(200);
+    expect(again.body).toEqual({ etag: after.etag, count: after.count });
+
+    // Alice logs in on a new device: it was sent none of these keys, so the history does not decrypt there.
+    const beforeAlice2 = seq;
+    const alice2 = await newDevice('alice2', aliceUser, 'alice second device');
+    await roomOf(alice2, historyRoom, "alice's second device has the history room");
+    for (const h of history) {
+      const event = await eventIn(alice2, historyRoom, h.eventId);
+      await until(`alice2 fails to decrypt "${h.body}" for now`, () => !event.isBeingDecrypted() && event.isDecryptionFailure());
+    }
+    expect(toDeviceRecipients('alice', 0)[aliceUser.userId] ?? [], 'no room key went to alice2').not.toContain(alice2.getDeviceId());
+
+    // She gives it the backup key (as she would type her recovery key) and restores the backup.
+    const backupKey = await cryptoOf(alice).getSessionBackupPrivateKey();
+    expect(backupKey, "alice's first device has the backup key").toBeInstanceOf(Uint8Array);
+    await cryptoOf(alice2).storeSessionBackupPrivateKey(backupKey!, version);
+    const restored = await cryptoOf(alice2).restoreKeyBackup();
+    expect(restored.total, `restored ${clip(restored, 200)}`).toBe(after.count);
+    for (const h of history) await decrypted(alice2, historyRoom, h.eventId, h.body);
+    // The keys came from the server's backup.
+    const downloads = traffic.filter(
+      (e) => e.seq > beforeAlice2 && e.who === 'alice2' && e.method === 'GET' && /\/room_keys\/keys/.test(e.path) && e.status === 200,
+    );
+    expect(downloads.length, 'alice2 downloaded keys from the backup').toBeGreaterThan(0);
+    // Restoring read the backup and wrote nothing to it.
+    expect(await backupInfo()).toMatchObject({ version, count: after.count, etag: after.etag });
+    alice2.stopClient();
+  });
+
+  it('alice verifies bob with SAS, and each then sees the other as verified', { timeout: 240_000 }, async () => {
+    dumpOnFailure();
+    expect(bob2, 'the second test started bob2').toBeDefined();
+    const bobNow = bob2!;
+    const bobApi = new ApiClient(server.url, bobNow.getAccessToken()!);
+
+    // Bob sets up cross-signing too (alice did in the third test); each client learns the other's identity.
+    await cryptoOf(bobNow).bootstrapCrossSigning({ authUploadDeviceSigningKeys: passwordAuth(bobUser) });
+    await until("bob's cross-signing is ready", () => cryptoOf(bobNow).isCrossSigningReady(), {
+      detail: async () => `status ${clip(await cryptoOf(bobNow).getCrossSigningStatus(), 300)}\n${trafficTail()}`,
+    });
+    await until("alice's client sees bob's cross-signing keys", () => cryptoOf(alice).userHasCrossSigningKeys(bobUser.userId), {
+      detail: () => trafficTail(),
+    });
+    await until("bob's client sees alice's cross-signing keys", () => cryptoOf(bobNow).userHasCrossSigningKeys(aliceUser.userId));
+    expect((await cryptoOf(alice).getUserVerificationStatus(bobUser.userId)).isCrossSigningVerified()).toBe(false);
+    expect((await cryptoOf(bobNow).getUserVerificationStatus(aliceUser.userId)).isCrossSigningVerified()).toBe(false);
+    const aliceUserSigning = await cryptoOf(alice).getCrossSigningKeyId(CrossSigningKey.UserSigning);
+    const bobUserSigning = await cryptoOf(bobNow).getCrossSigningKeyId(CrossSigningKey.UserSigning);
+    const aliceMaster = await cryptoOf(alice).getCrossSigningKeyId(CrossSigningKey.Master);
+    const bobMaster = await cryptoOf(bobNow).getCrossSigningKeyId(CrossSigningKey.Master);
+    expect([aliceUserSigning, bobUserSigning, aliceMaster, bobMaster]).toEqual(Array(4).fill(expect.any(String)));
+
+    // Alice asks, in a DM; bob's client hears of it and bob accepts.
+    const dm = await sharedEncryptedRoom(alice, bobNow, 'alice and bob', true);
+    const received: VerificationRequest[] = [];
+    bobNow.on(CryptoEvent.VerificationRequestReceived, (request) => received.push(request));
+    const beforeRequest = seq;
+    const aliceRequest = await cryptoOf(alice).requestVerificationDM(bobUser.userId, dm);
+    expect(aliceRequest).toMatchObject({ roomId: dm, initiatedByMe: true, otherUserId: bobUser.userId });
+    const phases = () =>
+      `alice's request: ${VerificationPhase[aliceRequest.phase]}, bob's: ${received.map((r) => VerificationPhase[r.phase]).join(', ') || 'none'}` +
+      `\n${trafficTail()}`;
+    const bobRequest = await until(
+      "bob's client receives alice's request",
+      () => received.find((r) => r.otherUserId === aliceUser.userId && r.roomId === dm),
+      { detail: phases },
+    );
+    expect(bobRequest.initiatedByMe).toBe(false);
+    expect(bobRequest.phase).toBe(VerificationPhase.Requested);
+    await bobRequest.accept();
+    await until('alice sees bob ready', () => aliceRequest.phase === VerificationPhase.Ready, { detail: phases });
+    expect(aliceRequest.otherPartySupportsMethod('m.sas.v1')).toBe(true);
+
+    // SAS: each confirms the short code it is shown (a person compares the emoji first: the test compares them below).
+    const shown: Record<string, GeneratedSas> = {};
+    const outcome: Record<string, 'done' | Error> = {};
+    const run = (who: string, verifier: Verifier) => {
+      verifier.on(VerifierEvent.ShowSas, (sas) => {
+        shown[who] = sas.sas;
+        sas.confirm().catch((err: unknown) => (outcome[who] = err instanceof Error ? err : new Error(String(err))));
+      });
+      verifier.verify().then(
+        () => (outcome[who] ??= 'done'),
+        (err: unknown) => (outcome[who] = err instanceof Error ? err : new Error(String(err))),
+      );
+    };
+    run('alice', await aliceRequest.startVerification('m.sas.v1'));
+    run('bob', await until("bob's side of the SAS starts", () => bobRequest.verifier, { detail: phases }));
+    await until(
+      'both sides complete the SAS',
+      () => {
+        for (const o of Object.values(outcome)) if (o instanceof Error) throw o;
+        return outcome.alice === 'done' && outcome.bob === 'done';
+      },
+      { detail: () => `outcome ${clip(outcome, 300)}; ${phases()}` },
+    );
+    expect(shown.alice?.emoji, 'alice was shown emoji').toHaveLength(7);
+    expect(shown.bob, 'both were shown the same code').toEqual(shown.alice);
+    const bothDone = () => aliceRequest.phase === VerificationPhase.Done && bobRequest.phase === VerificationPhase.Done;
+    await until('both requests reach Done', bothDone, { detail: phases });
+
+    // Each client now counts the other as verified through cross-signing, and the other's device with them.
+    await until("alice's client counts bob as verified", async () =>
+      (await cryptoOf(alice).getUserVerificationStatus(bobUser.userId)).isCrossSigningVerified(),
+    );
+    await until("bob's client counts alice as verified", async () =>
+      (await cryptoOf(bobNow).getUserVerificationStatus(aliceUser.userId)).isCrossSigningVerified(),
+    );
+    expect((await cryptoOf(alice).getDeviceVerificationStatus(bobUser.userId, bobNow.getDeviceId()!))?.crossSigningVerified).toBe(true);
+    expect((await cryptoOf(bobNow).getDeviceVerificationStatus(aliceUser.userId, aliceUser.deviceId))?.crossSigningVerified).toBe(true);
+
+    // Each uploaded a signature of the other's master key with their user-signing key, and the server took it.
+    const signed = (who: string) =>
+      traffic.filter((e) => e.seq > beforeRequest && e.who === who && e.path.endsWith('/keys/signatures/upload') && e.status === 200);
+    await until(
+      'both uploads were answered',
+      () => signed('alice').length > 0 && signed('bob2').length > 0 && [...signed('alice'), ...signed('bob2')].every((e) => e.response),
+    );
+    for (const e of [...signed('alice'), ...signed('bob2')])
+      expect(Object.keys((e.response as { failures?: object }).failures ?? {}), clip(e.response, 500)).toEqual([]);
+
+    // The server shows such a signature to its signer, and to no one else (not even the user signed).
+    const masterKeyIds: Record<string, string | null> = { [aliceUser.userId]: aliceMaster, [bobUser.userId]: bobMaster };
+    /** The signatures on `of`'s master key, as the server shows them to the holder of `api`'s token. */
+    const masterSignatures = async (api: ApiClient, of: string) => {
+      const res = await api.post('/_matrix/client/v3/keys/query', { device_keys: { [of]: [] } });
+      expect(res.status, clip(res.body, 500)).toBe(200);
+      expect(Object.keys(res.body.master_keys?.[of]?.keys ?? {})).toEqual([`ed25519:${masterKeyIds[of]}`]);
+      return (res.body.master_keys[of].signatures ?? {}) as Record<string, Record<string, string>>;
+    };
+    const aliceSeesOnBobs = await masterSignatures(aliceUser.client, bobUser.userId);
+    expect(Object.keys(aliceSeesOnBobs[aliceUser.userId] ?? {}), clip(aliceSeesOnBobs, 500)).toEqual([`ed25519:${aliceUserSigning}`]);
+    const bobSeesOnAlices = await masterSignatures(bobApi, aliceUser.userId);
+    expect(Object.keys(bobSeesOnAlices[bobUser.userId] ?? {}), clip(bobSeesOnAlices, 500)).toEqual([`ed25519:${bobUserSigning}`]);
+    const bobSeesOnHis = await masterSignatures(bobApi, bobUser.userId);
+    expect(bobSeesOnHis[aliceUser.userId], clip(bobSeesOnHis, 500)).toBeUndefined();
+    expect(Object.keys(bobSeesOnHis[bobUser.userId] ?? {})).toContain(`ed25519:${bobNow.getDeviceId()}`);
+    const aliceSeesOnHers = await masterSignatures(aliceUser.client, aliceUser.userId);
+    expect(aliceSeesOnHers[bobUser.userId], clip(aliceSeesOnHers, 500)).toBeUndefined();
   });
 });

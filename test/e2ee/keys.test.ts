@@ -335,4 +335,34 @@ describe('cross-signing', () => {
     const failed = ok(await alice.client.post(`${CS}/keys/signatures/upload`, { [alice.userId]: { [alice.deviceId]: bad } }));
     expect(failed.failures[alice.userId][alice.deviceId].errcode).toBe('M_INVALID_SIGNATURE');
   });
+
+  it("shows a signature of another user's master key by the user-signing key to its signer alone", async () => {
+    // Bob's identity: a master key, signed (as clients do) by his device as well.
+    const bobMaster = newKey();
+    const bobDevice = newKey();
+    ok(await upload(bob, { device_keys: deviceKeys(bob.userId, bob.deviceId, bobDevice) }));
+    ok(await bob.client.post(`${CS}/keys/device_signing/upload`, { master_key: crossSigningKey(bob.userId, 'master', bobMaster) }));
+    const byDevice = signAs(crossSigningKey(bob.userId, 'master', bobMaster), bob.userId, `ed25519:${bob.deviceId}`, bobDevice);
+    expect(
+      ok(await bob.client.post(`${CS}/keys/signatures/upload`, { [bob.userId]: { [bobMaster.publicKey]: byDevice } })).failures,
+    ).toEqual({});
+    // Alice, having verified bob, signs his master key with her user-signing key.
+    const stored = ok(await alice.client.post(`${CS}/keys/query`, { device_keys: { [bob.userId]: [] } })).master_keys[bob.userId];
+    const { signatures: _s, ...bare } = stored;
+    const signed = signAs(bare, alice.userId, `ed25519:${userSigning.publicKey}`, userSigning);
+    const res = ok(await alice.client.post(`${CS}/keys/signatures/upload`, { [bob.userId]: { [bobMaster.publicKey]: signed } }));
+    expect(res.failures).toEqual({});
+
+    const masterSeenBy = async (viewer: TestUser) =>
+      ok(await viewer.client.post(`${CS}/keys/query`, { device_keys: { [bob.userId]: [] } })).master_keys[bob.userId];
+    const forAlice = await masterSeenBy(alice);
+    expect(Object.keys(forAlice.signatures[alice.userId])).toEqual([`ed25519:${userSigning.publicKey}`]);
+    expect(Object.keys(forAlice.signatures[bob.userId])).toEqual([`ed25519:${bob.deviceId}`]);
+    // Bob (the user signed) and charlie see bob's own signatures, not alice's.
+    for (const viewer of [bob, charlie]) {
+      const seen = await masterSeenBy(viewer);
+      expect(seen.signatures[alice.userId]).toBeUndefined();
+      expect(Object.keys(seen.signatures[bob.userId])).toContain(`ed25519:${bob.deviceId}`);
+    }
+  });
 });

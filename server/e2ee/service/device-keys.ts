@@ -88,8 +88,8 @@ export function createDeviceKeys({ sql, serverName, deviceLists, signatures }: D
 
     /**
      * keys/query: the device keys (with their names and the signatures uploaded since) and
-     * cross-signing keys of local users; the user-signing key only to its owner. Other servers'
-     * users are reported under failures until federation can ask them.
+     * cross-signing keys of local users; the user-signing key, and what it signed, only to its
+     * owner. Other servers' users are reported under failures until federation can ask them.
      */
     async query(who: Requester, wanted: Record<string, string[]>) {
       const local = Object.entries(wanted).filter(([u]) => serverOf(u) === serverName);
@@ -104,7 +104,7 @@ export function createDeviceKeys({ sql, serverName, deviceLists, signatures }: D
           local.map(([userId, deviceIds]) => ({ userId, deviceIds })),
         ),
         signatures.crossSigningKeys(userIds),
-        signatures.uploadedOn(userIds),
+        signatures.uploadedOn(userIds, who.userId),
       ]);
       const device_keys: Record<string, Record<string, JsonObject>> = Object.fromEntries(userIds.map((u) => [u, {}]));
       for (const r of rows) {

@@ -61,9 +61,17 @@ export function createKeySignatures({ sql, deviceLists, confirm }: KeySignatures
   return {
     crossSigningKeys: (userIds: readonly string[]) => crossSigningKeysOf(sql, userIds),
 
-    async uploadedOn(userIds: readonly string[]): Promise<UploadedSignatures> {
+    /**
+     * The signatures uploaded on these users' keys that `viewer` may see. A user signs another
+     * user's key only with their user-signing key, and the spec's "Key and signature security"
+     * shows such a signature to its signer alone ("Users will not be able to see signatures made
+     * by other users' user-signing keys"): not to the user signed, nor to anyone else, lest the
+     * server tell who verified whom.
+     */
+    async uploadedOn(userIds: readonly string[], viewer: string): Promise<UploadedSignatures> {
       const out: UploadedSignatures = new Map();
       for (const s of await signaturesOn(sql, userIds)) {
+        if (s.signer_user_id !== s.target_user_id && s.signer_user_id !== viewer) continue;
         const k = `${s.target_user_id}\n${s.target_key_id}`;
         const list = out.get(k);
         if (list) list.push(s);
