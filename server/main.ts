@@ -20,7 +20,7 @@ import { createKeyBackup } from './key-backup/index.ts';
 import { createMedia } from './media/index.ts';
 import { createSearchComponent } from './search/index.ts';
 import { createUserDirectory } from './user-directory/index.ts';
-import { createPresence } from './presence/index.ts';
+import { createPresence, presenceTimeouts } from './presence/index.ts';
 import { createPush } from './push/index.ts';
 import { createRooms, type Rooms } from './rooms/index.ts';
 import { createVoip } from './voip/index.ts';
@@ -204,11 +204,16 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
       sql: db.sql,
       notifier,
       auth: accounts.auth,
+      subscribe: domainEvents.subscribe,
+      timeouts: presenceTimeouts(config.presence),
+      onError,
       usersSharingRoomWith: rooms.usersSharingRoomWith,
       usersNewlySharingRoomWithEach: rooms.usersNewlySharingRoomWithEach,
       shareARoom: rooms.shareARoom,
       userExists: async (userId) => (await accounts.userData.getProfile(userId).catch(() => undefined)) !== undefined,
     });
+    // Before 'http', so stopped after it: the last heartbeat records the syncs its stop ended.
+    await lifecycle.start({ name: 'presence-timers', start: () => presence.timers.start(), stop: () => presence.timers.stop() });
     const e2ee = createE2ee({
       sql: db.sql,
       serverName: config.server_name,
@@ -228,6 +233,7 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
       auth: accounts.auth,
       usersVisibleInDirectory: rooms.usersVisibleInDirectory,
       searchProfiles: accounts.userData.searchProfiles,
+      searchAllUsers: config.user_directory.search_all_users,
     });
     const search = createSearchComponent({
       sql: db.sql,

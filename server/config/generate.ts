@@ -52,6 +52,14 @@ export function generateConfigYaml(opts: GenerateOptions): string {
       url_preview: { enabled: false, max_bytes: 10485760, timeout_ms: 10000 },
     },
     turn: { uris: [], shared_secret: null, username: null, password: null, user_lifetime_ms: 86400000 },
+    presence: {
+      idle_timeout_ms: 300000,
+      sync_online_timeout_ms: 30000,
+      last_active_granularity_ms: 60000,
+      sweep_interval_ms: 5000,
+      sync_heartbeat_interval_ms: 5000,
+    },
+    user_directory: { search_all_users: false },
     logging: { level: 'info' },
   };
   return `# CommComms homeserver configuration, generated ${new Date().toISOString()}.\n# Reference: README.md, "Configuration".\n${stringify(doc)}`;

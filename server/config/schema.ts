@@ -154,6 +154,35 @@ export const configSchema = z.object({
       prune_interval_ms: z.number().int().positive().default(60_000),
     })
     .prefault({}),
+  /**
+   * Presence timers (server/presence), Synapse's `presence` timeouts with its defaults. Each
+   * process sweeps and records its /syncs on its own timers; short values are for tests.
+   */
+  presence: z
+    .object({
+      /** Online with no activity for this long: unavailable (Synapse's idle_timeout). */
+      idle_timeout_ms: z.number().int().positive().default(300_000),
+      /** This long after the user's last /sync ended, with none in flight: offline (sync_online_timeout). */
+      sync_online_timeout_ms: z.number().int().positive().default(30_000),
+      /** After activity a user counts as currently_active for this long (last_active_granularity). */
+      last_active_granularity_ms: z.number().int().positive().default(60_000),
+      /** How often each process looks for users whose timers ran out. */
+      sweep_interval_ms: z.number().int().positive().default(5_000),
+      /** How often each process records, in one statement, the /syncs it has in flight. */
+      sync_heartbeat_interval_ms: z.number().int().positive().default(5_000),
+    })
+    // As Synapse requires: otherwise a user would go idle while still counted currently active.
+    .refine((p) => p.idle_timeout_ms > p.last_active_granularity_ms, {
+      message: 'must be greater than presence.last_active_granularity_ms',
+      path: ['idle_timeout_ms'],
+    })
+    .prefault({}),
+  user_directory: z
+    .object({
+      /** Search every local user, not only those sharing a room or in a public room (Synapse's option of the same name). */
+      search_all_users: z.boolean().default(false),
+    })
+    .prefault({}),
   logging: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
 });
 

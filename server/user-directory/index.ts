@@ -10,8 +10,14 @@ export interface UserDirectoryDeps {
   auth: MiddlewareHandler<AppEnv>;
   /** From rooms: whom a user's search may find (room co-members, members of public rooms). */
   usersVisibleInDirectory: (tx: Tx, userId: string) => Promise<string[]>;
-  /** From accounts: the matching profiles among those users, best first. */
-  searchProfiles: (term: string, userIds: string[], limit: number) => Promise<DirectoryEntry[]>;
+  /** From accounts: the matching profiles among those users (or all local users but one), best first. */
+  searchProfiles: (term: string, scope: string[] | { allBut: string }, limit: number) => Promise<DirectoryEntry[]>;
+  /**
+   * homeserver.yaml user_directory.search_all_users: a search finds every local user (but the
+   * searcher, as in Synapse), not only those sharing a room or in a public room. Deactivated
+   * users are never found either way.
+   */
+  searchAllUsers: boolean;
 }
 
 const searchBody = z
@@ -31,15 +37,20 @@ const MAX_LIMIT = 50;
  * search, which is fine while rooms are small; a projection kept by membership events replaces it
  * when they are not.
  */
-export function createUserDirectory({ sql, auth, usersVisibleInDirectory, searchProfiles }: UserDirectoryDeps) {
+export function createUserDirectory({ sql, auth, usersVisibleInDirectory, searchProfiles, searchAllUsers }: UserDirectoryDeps) {
+  async function find(searcher: string, term: string, limit: number): Promise<DirectoryEntry[]> {
+    if (term === '') return [];
+    if (searchAllUsers) return searchProfiles(term, { allBut: searcher }, limit);
+    const visible = await usersVisibleInDirectory(sql, searcher);
+    return visible.length === 0 ? [] : searchProfiles(term, visible, limit);
+  }
+
   return {
     mount(app: Hono<AppEnv>): void {
       app.post('/_matrix/client/v3/user_directory/search', auth, async (c) => {
         const body = await readBody(c, searchBody);
         const limit = Math.min(body.limit ?? DEFAULT_LIMIT, MAX_LIMIT);
-        const term = body.search_term.trim();
-        const visible = term === '' ? [] : await usersVisibleInDirectory(sql, c.get('requester').userId);
-        const found = visible.length === 0 ? [] : await searchProfiles(term, visible, limit + 1);
+        const found = await find(c.get('requester').userId, body.search_term.trim(), limit + 1);
         return c.json({ results: found.slice(0, limit), limited: found.length > limit });
       });
     },

@@ -7,7 +7,7 @@ import { MatrixError } from '../../http/matrix-error.ts';
 import { accountDataSinceEach, getAccountData, getAccountDataEach, lockAccountData, putAccountData } from '../storage/account-data.ts';
 import type { Tx } from '../../db/database.ts';
 import { getFilter, insertFilter } from '../storage/filters.ts';
-import { getUser, searchUsers, setProfileField } from '../storage/users.ts';
+import { getUser, searchUsers, setProfileField, type DirectoryScope } from '../storage/users.ts';
 
 export interface Profile {
   displayname?: string;
@@ -43,9 +43,9 @@ export function createUserData({ sql, wakeSync, publish }: UserDataDeps) {
   return {
     getProfile: (userId: string) => getProfile(userId),
 
-    /** User-directory entries (spec field names) among `userIds` that match `term`, best first. */
-    async searchProfiles(term: string, userIds: string[], limit: number): Promise<DirectoryEntry[]> {
-      const rows = await searchUsers(sql, term, userIds, limit);
+    /** User-directory entries (spec field names) in `scope` that match `term`, best first. */
+    async searchProfiles(term: string, scope: DirectoryScope, limit: number): Promise<DirectoryEntry[]> {
+      const rows = await searchUsers(sql, term, scope, limit);
       return rows.map((r) => ({
         user_id: r.user_id,
         ...(r.display_name !== null ? { display_name: r.display_name } : {}),

@@ -54,16 +54,20 @@ export interface DirectoryUserRow {
   avatar_url: string | null;
 }
 
+/** Whom a directory search looks among: the given users, or every local user but one (the searcher). */
+export type DirectoryScope = readonly string[] | { allBut: string };
+
 /**
- * Active accounts among `userIds` whose user ID or display name contains `term`, case-insensitively:
+ * Active accounts in `scope` whose user ID or display name contains `term`, case-insensitively:
  * prefix matches (of the localpart or the display name) first, then users with a display name.
  */
-export async function searchUsers(tx: Tx, term: string, userIds: string[], limit: number): Promise<DirectoryUserRow[]> {
+export async function searchUsers(tx: Tx, term: string, scope: DirectoryScope, limit: number): Promise<DirectoryUserRow[]> {
   const needle = term.toLowerCase();
   const pattern = `%${needle.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+  const among = 'allBut' in scope ? tx`user_id <> ${scope.allBut}` : tx`user_id = any(${scope as string[]}::text[])`;
   return tx<DirectoryUserRow[]>`
     select user_id, display_name, avatar_url from users
-    where user_id = any(${userIds}::text[]) and not deactivated
+    where ${among} and not deactivated
       and (lower(user_id) like ${pattern} or lower(coalesce(display_name, '')) like ${pattern})
     order by
       (starts_with(lower(handle), ${needle}) or starts_with(lower(user_id), ${needle}) or starts_with(lower(coalesce(display_name, '')), ${needle})) desc,

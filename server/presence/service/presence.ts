@@ -14,6 +14,8 @@ import {
   type PresenceRow,
   type PresenceState,
 } from '../storage/presence.ts';
+import type { PresenceChange } from '../storage/timeouts.ts';
+import type { SyncTracker } from './sync-tracker.ts';
 
 export interface PresenceDeps {
   sql: Sql;
@@ -25,6 +27,11 @@ export interface PresenceDeps {
   shareARoom: (tx: Tx, a: string, b: string) => Promise<boolean>;
   /** Accounts: whether a (local, active) user exists. */
   userExists: (userId: string) => Promise<boolean>;
+}
+
+export interface PresenceServiceDeps extends PresenceDeps {
+  /** This process's /syncs and the activity it saw, recorded by heartbeat (sync-tracker.ts). */
+  tracker: SyncTracker;
 }
 
 export interface PresenceStatus {
@@ -59,7 +66,8 @@ export function createPresenceService({
   usersNewlySharingRoomWithEach,
   shareARoom,
   userExists,
-}: PresenceDeps) {
+  tracker,
+}: PresenceServiceDeps) {
   /**
    * Presence changed in (since, upTo] of the user and those sharing a room with them. A
    * long-poll asks this each time it wakes, and a presence change wakes everyone in the
@@ -113,12 +121,24 @@ export function createPresenceService({
     },
   );
 
+  /** Wakes the /syncs of the users whose presence changed and of everyone sharing a room with them. */
+  async function announce(changes: readonly PresenceChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    const userIds = new Set<string>();
+    for (const { user_id } of changes) {
+      userIds.add(user_id);
+      for (const u of await usersSharingRoomWith(sql, user_id)) userIds.add(u);
+    }
+    notifier.notify({ pos: Math.max(...changes.map((c) => c.stream_pos)), userIds: [...userIds] });
+  }
+
   async function write(
     userId: string,
     presence: PresenceState,
     statusMsg: string | null,
     active: boolean,
     previous: PresenceRow | undefined,
+    synced?: { lastSyncTs: number; syncingUntil: number },
   ): Promise<void> {
     const now = Date.now();
     const pos = await transaction(sql, async (tx) => {
@@ -132,13 +152,13 @@ export function createPresenceService({
           // Setting a state or coming online is activity; a sync going idle is not.
           lastActiveTs: active ? now : (previous?.last_active_ts ?? null),
           currentlyActive: presence === 'online',
+          ...(synced ? { synced } : {}),
         },
         p,
       );
       return p;
     });
-    const audience = await usersSharingRoomWith(sql, userId);
-    notifier.notify({ pos, userIds: [...new Set([userId, ...audience])] });
+    await announce([{ user_id: userId, stream_pos: pos }]);
   }
 
   return {
@@ -148,15 +168,38 @@ export function createPresenceService({
     },
 
     /**
-     * /sync's set_presence: `online` (the default) or `unavailable` marks the user so
-     * when they are not already; `offline` leaves presence alone (the spec: the
-     * client is not marked online). Writes only on a change, not once per sync.
+     * A /sync begins, with its set_presence; returns what to call when it ends. `online` (the
+     * default) or `unavailable` marks the user so when they are not already, and the sync
+     * counts as the user syncing (it keeps them from going offline); `online` is also activity
+     * (Synapse's reading: it keeps them from going idle). `offline` leaves presence alone and
+     * does not count at all (the spec: the client is not marked online). Writes only on a
+     * change (or when an online user was no longer currently active), not once per sync: the
+     * rest is counted in memory and recorded by the heartbeat (sync-tracker.ts).
      */
-    async syncing(userId: string, setPresence: PresenceState): Promise<void> {
-      if (setPresence === 'offline') return;
+    async syncing(userId: string, setPresence: PresenceState): Promise<() => void> {
+      if (setPresence === 'offline') return () => {};
+      const online = setPresence === 'online';
       const current = await presenceNow(sql, userId);
-      if (current?.presence === setPresence) return;
-      await write(userId, setPresence, current?.status_msg ?? null, setPresence === 'online', current);
+      if (current?.presence === setPresence && (!online || current.currently_active)) {
+        return tracker.started(userId, { active: online, row: current });
+      }
+      const now = Date.now();
+      const synced = { lastSyncTs: now, syncingUntil: tracker.leaseFrom(now) };
+      await write(userId, setPresence, current?.status_msg ?? null, online, current, synced);
+      return tracker.started(userId, { active: online, leaseWritten: synced.syncingUntil });
+    },
+
+    /**
+     * The user did something (sent a message): activity, recorded with the next heartbeat.
+     * Brings an unavailable user back online, and an online one back to currently active, at
+     * once; leaves an offline user offline (as Synapse does: activity is not a connection).
+     */
+    async active(userId: string): Promise<void> {
+      tracker.active(userId, Date.now());
+      const current = await presenceNow(sql, userId);
+      if (!current || current.presence === 'offline') return;
+      if (current.presence === 'online' && current.currently_active) return;
+      await write(userId, 'online', current.status_msg, true, current);
     },
 
     /** GET /presence/{userId}/status: for oneself, or a user sharing a room. */
@@ -169,6 +212,7 @@ export function createPresenceService({
       return contentOf(await getPresence(sql, userId), Date.now());
     },
 
+    announce,
     presenceSince: presenceSinceOver(direct),
     /** The same read for /sync passes batched per tick (the passes one event woke read it as one). */
     batched: () => ({ presenceSince: presenceSinceOver(batchedOn(sql)) }),

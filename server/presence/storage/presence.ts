@@ -9,26 +9,47 @@ export interface PresenceRow {
   last_active_ts: number | null;
   currently_active: boolean;
   stream_pos: number;
+  /** When a /sync of the user that affects presence last started or ended (as recorded). */
+  last_sync_ts: number | null;
+  /** A process has a /sync of the user in flight and renews this lease before it runs out. */
+  syncing_until: number | null;
 }
 
-const COLUMNS = 'user_id, presence, status_msg, last_active_ts, currently_active, stream_pos';
+const COLUMNS = 'user_id, presence, status_msg, last_active_ts, currently_active, stream_pos, last_sync_ts, syncing_until';
 
 export async function getPresence(tx: Tx, userId: string): Promise<PresenceRow | undefined> {
   const [row] = await tx<PresenceRow[]>`select ${tx.unsafe(COLUMNS)} from presence where user_id = ${userId}`;
   return row;
 }
 
-/** Writes a user's presence; last_seen_at (the seed's column) follows every change. */
+/**
+ * Writes a user's presence; last_seen_at (the seed's column) follows every change. A write made
+ * by a /sync starting also records that sync (`synced`). The activity and sync columns only ever
+ * move forward: a process's heartbeat may have recorded later ones since `p` was read.
+ */
 export async function upsertPresence(
   tx: Tx,
-  p: { userId: string; presence: PresenceState; statusMsg: string | null; lastActiveTs: number | null; currentlyActive: boolean },
+  p: {
+    userId: string;
+    presence: PresenceState;
+    statusMsg: string | null;
+    lastActiveTs: number | null;
+    currentlyActive: boolean;
+    synced?: { lastSyncTs: number; syncingUntil: number };
+  },
   streamPos: number,
 ): Promise<void> {
-  await tx`insert into presence (user_id, presence, status_msg, last_active_ts, currently_active, last_seen_at, stream_pos)
-    values (${p.userId}, ${p.presence}, ${p.statusMsg}, ${p.lastActiveTs}, ${p.currentlyActive}, now(), ${streamPos})
+  const lastSyncTs = p.synced?.lastSyncTs ?? null;
+  const syncingUntil = p.synced?.syncingUntil ?? null;
+  await tx`insert into presence (user_id, presence, status_msg, last_active_ts, currently_active, last_seen_at, stream_pos,
+      last_sync_ts, syncing_until)
+    values (${p.userId}, ${p.presence}, ${p.statusMsg}, ${p.lastActiveTs}, ${p.currentlyActive}, now(), ${streamPos},
+      ${lastSyncTs}, ${syncingUntil})
     on conflict (user_id) do update set presence = excluded.presence, status_msg = excluded.status_msg,
-      last_active_ts = excluded.last_active_ts, currently_active = excluded.currently_active,
-      last_seen_at = excluded.last_seen_at, stream_pos = excluded.stream_pos`;
+      last_active_ts = greatest(presence.last_active_ts, excluded.last_active_ts), currently_active = excluded.currently_active,
+      last_seen_at = excluded.last_seen_at, stream_pos = excluded.stream_pos,
+      last_sync_ts = greatest(presence.last_sync_ts, excluded.last_sync_ts),
+      syncing_until = greatest(presence.syncing_until, excluded.syncing_until)`;
 }
 
 /** Presence of the given users changed in (since, upTo]. */

@@ -13,8 +13,11 @@ export interface SyncRouteDeps {
   sync: ReturnType<typeof createSync>;
   getFilter: (userId: string, filterId: string) => Promise<JsonObject>;
   shutdown: AbortSignal;
-  /** Presence: a syncing client marks its user online (or idle) unless it asks not to. */
-  syncing?: (userId: string, setPresence: SetPresence) => Promise<void>;
+  /**
+   * Presence: a syncing client marks its user online (or idle) unless it asks not to, and keeps
+   * them from going offline until it ends; returns what to call when the request ends.
+   */
+  syncing?: (userId: string, setPresence: SetPresence) => Promise<() => void>;
 }
 
 export type SetPresence = 'online' | 'offline' | 'unavailable';
@@ -55,7 +58,7 @@ export function syncRoutes(app: Hono<AppEnv>, { auth, sync, getFilter, shutdown,
     const setPresence = c.req.query('set_presence') ?? 'online';
     if (!SET_PRESENCE.has(setPresence))
       throw new MatrixError(400, 'M_INVALID_PARAM', 'set_presence must be online, offline or unavailable');
-    await syncing?.(who.userId, setPresence as SetPresence);
+    const syncEnded = await syncing?.(who.userId, setPresence as SetPresence);
     // A client that goes away, or a server shutting down, ends the long-poll.
     const { signal, release } = linkedAbort([c.req.raw.signal, shutdown]);
     try {
@@ -66,6 +69,7 @@ export function syncRoutes(app: Hono<AppEnv>, { auth, sync, getFilter, shutdown,
       return c.json(body);
     } finally {
       release();
+      syncEnded?.();
     }
   });
 }
