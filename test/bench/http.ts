@@ -13,11 +13,17 @@ export interface HttpReply<T = any> {
   bytes: number;
   /** Time from writing the request to the last byte of the body, in ms. */
   ms: number;
+  /** The response's Content-Type header, if any. */
+  contentType?: string | undefined;
 }
 
 export interface RequestOptions {
   token?: string | undefined;
   body?: unknown;
+  /** Bytes to send as they are (a media upload) instead of a JSON `body`. */
+  raw?: { data: Buffer; contentType: string } | undefined;
+  /** The answer may be binary (a thumbnail): only a JSON Content-Type is parsed, anything else leaves `body` as {}. */
+  binary?: boolean;
   timeoutMs?: number;
   signal?: AbortSignal | undefined;
 }
@@ -126,11 +132,11 @@ function note(e: ConnectionResetError, retried: boolean): void {
 
 function once<T>(baseUrl: string, method: string, path: string, opts: RequestOptions): Promise<HttpReply<T>> {
   const url = new URL(path, baseUrl);
-  const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
-  const headers: Record<string, string | number> = { accept: 'application/json' };
+  const payload = opts.raw ? opts.raw.data : opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
+  const headers: Record<string, string | number> = { accept: opts.binary ? '*/*' : 'application/json' };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   if (payload) {
-    headers['content-type'] = 'application/json';
+    headers['content-type'] = opts.raw ? opts.raw.contentType : 'application/json';
     headers['content-length'] = payload.length;
   }
   return new Promise((resolve, reject) => {
@@ -143,13 +149,16 @@ function once<T>(baseUrl: string, method: string, path: string, opts: RequestOpt
         res.on('error', reject);
         res.on('end', () => {
           const buf = Buffer.concat(chunks);
+          const contentType = res.headers['content-type'];
           let body: unknown = {};
-          try {
-            body = buf.length ? JSON.parse(buf.toString('utf8')) : {};
-          } catch {
-            body = { _raw: buf.toString('utf8').slice(0, 500) };
+          if (!opts.binary || contentType?.includes('json')) {
+            try {
+              body = buf.length ? JSON.parse(buf.toString('utf8')) : {};
+            } catch {
+              body = { _raw: buf.subarray(0, 500).toString('utf8') };
+            }
           }
-          resolve({ status: res.statusCode ?? 0, body: body as T, bytes: buf.length, ms: monoMs() - started });
+          resolve({ status: res.statusCode ?? 0, body: body as T, bytes: buf.length, ms: monoMs() - started, contentType });
         });
       },
     );

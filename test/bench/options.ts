@@ -21,6 +21,19 @@ export interface Scale {
   initialSync: { rooms: number; messagesPerRoom: number; repeats: number };
   /** join: time for a user to join a local room of each size (median of `joiners`). */
   join: { sizes: number[]; joiners: number };
+  /**
+   * keys-claim: `devices` devices each upload `keysPerDevice` one-time keys (and a fallback key),
+   * then `claimers` concurrent clients make `claims` claims, each of a key of every device.
+   */
+  keysClaim: { devices: number; keysPerDevice: number; claimers: number; claims: number };
+  /** media: `uploaders` concurrent users upload `uploadsPerUploader` JPEGs of about `imageKiB` each; then thumbnails. */
+  media: { uploaders: number; uploadsPerUploader: number; imageKiB: number; thumbnailConcurrency: number; warmRounds: number };
+  /**
+   * search: `senders` users send word-list messages into `rooms` rooms until `messages` (or
+   * `seedSeconds` in all, whichever first); searches are timed at `compareAt` messages (what
+   * every target reaches) and again at the end. Each search is repeated `repeats` times.
+   */
+  search: { senders: number; rooms: number; compareAt: number; messages: number; seedSeconds: number; repeats: number };
   /** Load-generator processes. */
   workers: number;
   /** Parallel setup requests (registration, joins, room creation). */
@@ -35,6 +48,9 @@ export const QUICK: Scale = {
   pgbench: { clients: 50, seconds: 5 },
   initialSync: { rooms: 20, messagesPerRoom: 3, repeats: 3 },
   join: { sizes: [10, 50], joiners: 3 },
+  keysClaim: { devices: 10, keysPerDevice: 300, claimers: 100, claims: 400 },
+  media: { uploaders: 10, uploadsPerUploader: 10, imageKiB: 256, thumbnailConcurrency: 10, warmRounds: 3 },
+  search: { senders: 50, rooms: 20, compareAt: 300, messages: 3000, seedSeconds: 20, repeats: 3 },
   workers: 2,
   setupConcurrency: 8,
 };
@@ -47,12 +63,15 @@ export const FULL: Scale = {
   pgbench: { clients: 50, seconds: 10 },
   initialSync: { rooms: 500, messagesPerRoom: 10, repeats: 3 },
   join: { sizes: [1000, 10_000], joiners: 3 },
+  keysClaim: { devices: 20, keysPerDevice: 2000, claimers: 100, claims: 2500 },
+  media: { uploaders: 20, uploadsPerUploader: 25, imageKiB: 256, thumbnailConcurrency: 20, warmRounds: 5 },
+  search: { senders: 50, rooms: 50, compareAt: 10_000, messages: 100_000, seedSeconds: 720, repeats: 5 },
   workers: 2,
   setupConcurrency: 8,
 };
 
 export const ALL_TARGETS: TargetName[] = ['commcomms-pglite', 'commcomms-postgres', 'synapse', 'dendrite'];
-export const SCENARIOS = ['send', 'fanout', 'initial-sync', 'join', 'longpoll'] as const;
+export const SCENARIOS = ['send', 'fanout', 'initial-sync', 'join', 'longpoll', 'keys-claim', 'media', 'search'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface Options {
@@ -73,7 +92,9 @@ const USAGE = `Usage: npm run bench -- [--quick] [--targets a,b] [--scenarios a,
                  the top self-time functions (no Synapse, no table)
   --out DIR      where JSON (and profiles) go (default test/bench/out)
 Scale overrides (numbers): --send-users --send-rooms --send-seconds --fanout-clients
-  --fanout-messages --sync-rooms --join-sizes 1000,10000 --longpoll-clients --longpoll-seconds`;
+  --fanout-messages --sync-rooms --join-sizes 1000,10000 --longpoll-clients --longpoll-seconds
+  --claim-keys (one-time keys per device) --media-uploads (per uploader)
+  --search-messages --search-seconds (seeding budget) --search-compare-at`;
 
 export function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
@@ -95,6 +116,11 @@ export function parseOptions(argv: string[]): Options {
       'join-sizes': { type: 'string' },
       'longpoll-clients': { type: 'string' },
       'longpoll-seconds': { type: 'string' },
+      'claim-keys': { type: 'string' },
+      'media-uploads': { type: 'string' },
+      'search-messages': { type: 'string' },
+      'search-seconds': { type: 'string' },
+      'search-compare-at': { type: 'string' },
     },
     strict: true,
   });
@@ -118,6 +144,15 @@ export function parseOptions(argv: string[]): Options {
   scale.longpoll.clients = num(values['longpoll-clients'], 'longpoll-clients') ?? scale.longpoll.clients;
   scale.longpoll.durationMs = (num(values['longpoll-seconds'], 'longpoll-seconds') ?? scale.longpoll.durationMs / 1000) * 1000;
   scale.initialSync.rooms = num(values['sync-rooms'], 'sync-rooms') ?? scale.initialSync.rooms;
+  const kc = scale.keysClaim;
+  const keys = num(values['claim-keys'], 'claim-keys');
+  // A quarter more claims than keys, so the fallback keys are handed out too.
+  if (keys) Object.assign(kc, { keysPerDevice: keys, claims: Math.ceil(keys * 1.25) });
+  scale.media.uploadsPerUploader = num(values['media-uploads'], 'media-uploads') ?? scale.media.uploadsPerUploader;
+  const sr = scale.search;
+  sr.messages = num(values['search-messages'], 'search-messages') ?? sr.messages;
+  sr.seedSeconds = num(values['search-seconds'], 'search-seconds') ?? sr.seedSeconds;
+  sr.compareAt = Math.min(sr.messages, num(values['search-compare-at'], 'search-compare-at') ?? sr.compareAt);
   if (values['join-sizes']) scale.join.sizes = values['join-sizes'].split(',').map((s) => num(s, 'join-sizes')!);
   const pick = <T extends string>(raw: string | undefined, all: readonly T[], what: string): T[] => {
     if (!raw) return [...all];

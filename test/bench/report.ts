@@ -1,6 +1,8 @@
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import type { Scale } from './options.ts';
 import type { TargetResult } from './run-target.ts';
+import { claimProblems } from './scenarios/keys-claim.ts';
+import { COMMON_WORD, RARE_WORD } from './scenarios/search-text.ts';
 import { isPeer } from './targets/types.ts';
 
 /**
@@ -127,6 +129,9 @@ export function rows(scale: Scale, ctx: RunContext = {}): Row[] {
       better: 'lower',
       value: (r) => r.join?.find((j) => j.members === size)?.joinMs,
     })),
+    ...keysClaimRows(scale),
+    ...mediaRows(scale),
+    ...searchRows(scale),
     {
       label: 'RSS idle',
       unit: 'MB',
@@ -153,6 +158,94 @@ export function rows(scale: Scale, ctx: RunContext = {}): Row[] {
     },
   ];
   return out;
+}
+
+function keysClaimRows(scale: Scale): Row[] {
+  const kc = scale.keysClaim;
+  return [
+    {
+      label: `keys/claim throughput (${kc.devices} devices × ${kc.keysPerDevice} keys, ${kc.claimers} claimers)`,
+      unit: 'claims/s',
+      better: 'higher',
+      value: (r) => r.keysClaim?.claimsPerSec,
+    },
+    { label: 'keys/claim latency p50', unit: 'ms', better: 'lower', value: (r) => r.keysClaim?.latencyMs.p50 },
+    { label: `keys/claim latency p99 (${kc.claimers} concurrent)`, unit: 'ms', better: 'lower', value: (r) => r.keysClaim?.latencyMs.p99 },
+    {
+      label: 'one-time keys handed out once, then the fallback',
+      unit: '',
+      better: 'none',
+      value: (r) => {
+        const t = r.keysClaim?.tally;
+        if (!t) return undefined;
+        const fallback = t.fallbacks ? `${t.fallbacks} fallback` : t.missing ? 'no fallback' : '';
+        const early = t.fallbackEarly ? ` with ${t.unused} unused` : '';
+        return `${t.distinct}/${t.handedOut}${fallback ? `, ${fallback}${early}` : ''}${claimProblems(t).length ? ' FAIL' : ''}`;
+      },
+    },
+  ];
+}
+
+function mediaRows(scale: Scale): Row[] {
+  const m = scale.media;
+  return [
+    {
+      label: `media upload (~${m.imageKiB} KiB JPEG, ${m.uploaders} concurrent)`,
+      unit: '/s',
+      better: 'higher',
+      value: (r) => r.media?.upload.perSec,
+    },
+    { label: 'media upload latency p50', unit: 'ms', better: 'lower', value: (r) => r.media?.upload.latencyMs.p50 },
+    {
+      label: `thumbnail 96×96, first request (${m.thumbnailConcurrency} concurrent; Synapse made it at upload)`,
+      unit: '/s',
+      better: 'higher',
+      value: (r) => r.media?.cold.perSec,
+    },
+    { label: 'thumbnail, first request p50', unit: 'ms', better: 'lower', value: (r) => r.media?.cold.latencyMs.p50 },
+    { label: 'thumbnail, cached', unit: '/s', better: 'higher', value: (r) => r.media?.warm.perSec },
+    { label: 'thumbnail, cached p50', unit: 'ms', better: 'lower', value: (r) => r.media?.warm.latencyMs.p50 },
+  ];
+}
+
+function searchRows(scale: Scale): Row[] {
+  const sr = scale.search;
+  const queries = [
+    ['rare recent', `"${RARE_WORD}" (rare), recent`],
+    ['common recent', `"${COMMON_WORD}" (common), recent`],
+    ['common rank', `"${COMMON_WORD}", rank`],
+    ['common recent page 2', `"${COMMON_WORD}", recent, page 2`],
+  ] as const;
+  const at = (where: 'atCompare' | 'atEnd', key: string) => (r: TargetResult) =>
+    !r.search ? undefined : !r.search.served ? 'not served' : r.search[where]?.queries[key]?.medianMs;
+  return [
+    {
+      label: `search: messages at the end of seeding (≤ ${sr.messages.toLocaleString('en')} in ${sr.seedSeconds} s)`,
+      unit: '',
+      better: 'none',
+      value: (r) => (!r.search ? undefined : !r.search.served ? 'not served' : r.search.seeded),
+    },
+    ...queries.map(([key, text]): Row => ({
+      label: `search ${text} at ${sr.compareAt.toLocaleString('en')} messages`,
+      unit: 'ms',
+      better: 'lower',
+      value: at('atCompare', key),
+    })),
+    {
+      label: 'search finds every message, after the last send (end of seeding)',
+      unit: 'ms',
+      better: 'lower',
+      value: (r) => (!r.search ? undefined : !r.search.served ? 'not served' : r.search.atEnd?.settleMs),
+    },
+    ...(sr.messages > sr.compareAt
+      ? queries.map(([key, text]): Row => ({
+          label: `search ${text} at the end of seeding`,
+          unit: 'ms',
+          better: 'lower',
+          value: at('atEnd', key),
+        }))
+      : []),
+  ];
 }
 
 function factor(row: Row, ours: number | string | undefined, theirs: number | string | undefined): number | undefined {

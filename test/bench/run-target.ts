@@ -5,12 +5,15 @@ import type { ScenarioName, Scale } from './options.ts';
 import { runFanout, type FanoutOutcome } from './scenarios/fanout.ts';
 import { runInitialSync, type InitialSyncOutcome } from './scenarios/initial-sync.ts';
 import { runJoin, type JoinOutcome } from './scenarios/join.ts';
+import { runKeysClaim, type KeysClaimOutcome } from './scenarios/keys-claim.ts';
 import { runLongpoll, type LongpollOutcome } from './scenarios/longpoll.ts';
+import { runMedia, type MediaOutcome } from './scenarios/media.ts';
 import { readMem } from './scenarios/memory.ts';
+import { runSearch, type SearchOutcome } from './scenarios/search.ts';
 import { runSend, type SendOutcome } from './scenarios/send.ts';
 import type { ResetStats } from './http.ts';
 import { round } from './stats.ts';
-import { TARGET_LABELS, type RunningTarget, type TargetName } from './targets/types.ts';
+import { isPeer, TARGET_LABELS, type RunningTarget, type TargetName } from './targets/types.ts';
 import type { WorkerPool } from './workers.ts';
 
 /** Every scenario against one running homeserver; failures are collected, not thrown. */
@@ -31,6 +34,15 @@ export interface TargetResult {
   initialSync?: InitialSyncOutcome;
   join?: JoinOutcome[];
   longpoll?: LongpollOutcome;
+  keysClaim?: KeysClaimOutcome;
+  media?: MediaOutcome;
+  search?: SearchOutcome;
+  /**
+   * A peer's answers that break what a scenario checks (a one-time key handed out twice, a
+   * search result without the word): recorded and shown, not a failure of the run. The same
+   * from CommComms is an error.
+   */
+  findings: string[];
   /** Connection resets the load workers saw against this target (http.ts). */
   resets: ResetStats;
   errors: string[];
@@ -43,6 +55,9 @@ export function usersNeeded(scale: Scale, scenarios: readonly ScenarioName[]): n
   if (scenarios.includes('fanout')) needs.push(scale.fanout.clients + 1);
   if (scenarios.includes('join')) needs.push(Math.max(...scale.join.sizes) + scale.join.joiners);
   if (scenarios.includes('longpoll')) needs.push(scale.longpoll.clients + scale.longpoll.senders);
+  if (scenarios.includes('keys-claim')) needs.push(scale.keysClaim.devices + scale.keysClaim.claimers);
+  if (scenarios.includes('media')) needs.push(scale.media.uploaders);
+  if (scenarios.includes('search')) needs.push(scale.search.senders);
   return Math.max(...needs);
 }
 
@@ -63,6 +78,7 @@ export async function benchTarget(
     usersRegistered: 0,
     registerSeconds: 0,
     resets: { retried: 0, failed: 0, recent: [] },
+    findings: [],
     errors: [],
     seconds: 0,
   };
@@ -83,6 +99,13 @@ export async function benchTarget(
   const report = (scenario: string, errors: string[]) => {
     result.errors.push(...errors.map((e) => `${scenario}: ${e}`));
     log(`  ${scenario}: ${errors.length} error(s), first: ${errors.slice(0, 3).join(' | ')}`);
+  };
+  /** Wrong answers: errors from CommComms, findings from a peer. */
+  const judge = (scenario: string, problems: string[]) => {
+    if (problems.length === 0) return;
+    if (!isPeer(target.name)) return report(scenario, problems);
+    result.findings.push(...problems.map((p) => `${scenario}: ${p}`));
+    log(`  ${scenario}: FINDING (a peer's answers, not a failure of the run): ${problems.slice(0, 3).join(' | ')}`);
   };
 
   // Reset counts from earlier targets are not this one's.
@@ -120,6 +143,23 @@ export async function benchTarget(
         runLongpoll({ ...base, users, scale: lp, dbName: target.dbName }),
       );
       if (result.longpoll?.errors.length) report('long-poll', result.longpoll.errors);
+    }
+    if (scenarios.includes('keys-claim')) {
+      result.keysClaim = await step('keys-claim', () => runKeysClaim({ ...base, users, scale: scale.keysClaim }));
+      if (result.keysClaim?.errors.length) report('keys-claim', result.keysClaim.errors);
+      judge('keys-claim', result.keysClaim?.problems ?? []);
+    }
+    if (scenarios.includes('media')) {
+      result.media = await step('media', () => runMedia({ ...base, users, scale: scale.media }));
+      if (result.media?.errors.length) report('media', result.media.errors);
+    }
+    if (scenarios.includes('search')) {
+      result.search = await step('search', () => runSearch({ ...base, users, scale: scale.search, log }));
+      if (result.search && !result.search.served) log(`  search: not served (${result.search.reason})`);
+      else if (result.search) {
+        if (result.search.errors.length) report('search', result.search.errors);
+        judge('search', result.search.problems);
+      }
     }
   }
   result.resets = await collectResets(pool);

@@ -131,6 +131,11 @@ async function compare(opts: Options, outDir: string): Promise<number> {
   console.log(table);
   if (!results.some((r) => isPeer(r.name))) console.log(`\nNo peer measured; ratios are n/a.`);
   for (const [name, why] of Object.entries(skipped)) console.log(`${name}: skipped (${why})`);
+  for (const r of results)
+    if (r.findings.length)
+      console.log(
+        `\n${r.label} findings (its answers broke a check; not a failure of the run):\n${r.findings.map((f) => `  - ${f}`).join('\n')}`,
+      );
 
   mkdirSync(outDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');

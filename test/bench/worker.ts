@@ -1,7 +1,9 @@
 import { setMaxListeners } from 'node:events';
 import { assertLoopback, monoMs, ok, request, sleep, takeResetStats } from './http.ts';
 import { sendPath, syncPath } from './matrix.ts';
-import type { WorkerOp } from './worker-protocol.ts';
+import { makeMessage, prng, wordsOf } from './scenarios/search-text.ts';
+import { claimKeys, fetchThumbnails, uploadMedia } from './worker-loads.ts';
+import type { SendResult, WorkerOp } from './worker-protocol.ts';
 
 /**
  * A load-generator process (forked by workers.ts). It takes operations over IPC,
@@ -25,31 +27,37 @@ const fanouts = new Map<string, FanoutRun>();
 const reply = (id: number, payload: object) => process.send!({ id, ...payload });
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-async function send(op: Extract<WorkerOp, { op: 'send' }>) {
+async function send(op: Extract<WorkerOp, { op: 'send' }>): Promise<SendResult> {
   const latencies: number[] = [];
   const errors: string[] = [];
+  const text = op.text;
+  const tracked: Record<string, number> = Object.fromEntries((text?.track ?? []).map((w) => [w, 0]));
   let issued = 0;
   const start = monoMs();
   const deadline = start + op.durationMs;
   await Promise.all(
     op.senders.map(async (s, i) => {
+      const rnd = text ? prng(text.seed * 7919 + i) : undefined;
       while (monoMs() < deadline && issued < op.maxRequests && errors.length < 20) {
         issued++;
+        const body = rnd ? makeMessage(rnd) : `load ${i} ${issued}`;
         try {
           const r = await request(op.url, 'PUT', sendPath(s.roomId), {
             token: s.token,
-            body: { msgtype: 'm.text', body: `load ${i} ${issued}`, bench: 'send' },
+            body: rnd ? { msgtype: 'm.text', body } : { msgtype: 'm.text', body, bench: 'send' },
             timeoutMs: 30_000,
           });
-          if (r.status === 200) latencies.push(r.ms);
-          else errors.push(`send -> ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+          if (r.status === 200) {
+            latencies.push(r.ms);
+            if (text) for (const w of new Set(wordsOf(body))) if (Object.hasOwn(tracked, w)) tracked[w]!++;
+          } else errors.push(`send -> ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
         } catch (e) {
           errors.push(`send: ${errText(e)}`);
         }
       }
     }),
   );
-  return { latencies, errors, start, end: monoMs() };
+  return { latencies, errors, start, end: monoMs(), ...(text ? { tracked } : {}) };
 }
 
 async function fanoutStart(id: number, op: Extract<WorkerOp, { op: 'fanout-start' }>) {
@@ -179,6 +187,12 @@ process.on('message', (msg: WorkerOp & { id: number }) => {
         return reply(id, { result: takeResetStats() });
       case 'requests':
         return reply(id, { result: await sequence(msg) });
+      case 'keys-claim':
+        return reply(id, { result: await claimKeys(msg) });
+      case 'media-upload':
+        return reply(id, { result: await uploadMedia(msg) });
+      case 'media-thumbnails':
+        return reply(id, { result: await fetchThumbnails(msg) });
     }
   };
   run().catch((e: unknown) => reply(id, { error: errText(e) }));

@@ -96,6 +96,24 @@ export class WorkerPool {
       .filter((s) => s.items.length > 0);
   }
 
+  /**
+   * As `split`, and `total` (requests, say) divided among the shares in proportion to their
+   * items: each share's `count`, and `countOffset`, the sum of the counts before it.
+   */
+  splitCount<T>(
+    items: readonly T[],
+    total: number,
+  ): Array<{ worker: LoadWorker; items: T[]; offset: number; count: number; countOffset: number }> {
+    const shares = this.split(items);
+    let given = 0;
+    return shares.map((s, i) => {
+      const count = i === shares.length - 1 ? total - given : Math.round((total * s.items.length) / items.length);
+      const countOffset = given;
+      given += count;
+      return { ...s, count, countOffset };
+    });
+  }
+
   first(): LoadWorker {
     return this.workers[0]!;
   }

@@ -13,7 +13,9 @@ import { parse, stringify } from 'yaml';
  * - bcrypt_cost 4 (registration is setup, not measured; Synapse gets the same);
  * - federation off and no key perspectives (nothing may leave the machine); presence
  *   stays off (its default), as for Synapse; server notices off;
- * - logging at warn to stderr; jetstream (embedded NATS) and media in the scratch dir.
+ * - logging at warn to stderr; jetstream (embedded NATS) and media in the scratch dir;
+ * - full-text search on (off by default; its bleve index goes in the scratch dir), for the
+ *   search scenario.
  * The database pool and caches keep Dendrite's defaults.
  */
 
@@ -52,6 +54,8 @@ export function writeDendriteConfig(o: DendriteConfigOptions): string {
   client.rate_limiting = { enabled: false, threshold: 5, cooloff_ms: 500, exempt_user_ids: [] };
   section('federation_api').key_perspectives = [];
   section('user_api').bcrypt_cost = 4;
+  const sync = section('sync_api');
+  sync.search = { ...((sync.search as object | undefined) ?? {}), enabled: true, index_path: join(o.dir, 'searchindex'), in_memory: false };
   doc.logging = [{ type: 'std', level: 'warn' }] as unknown as Record<string, unknown>;
   const configPath = join(o.dir, 'dendrite.yaml');
   writeFileSync(configPath, stringify(doc), { mode: 0o600 });

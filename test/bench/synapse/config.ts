@@ -17,7 +17,11 @@ import { connectionParams } from '../targets/postgres.ts';
  *   no trusted key servers (nothing may leave the machine), logging at WARNING to stderr;
  * - caches.sync_response_cache_duration 0: by default Synapse answers a /sync identical to
  *   one it answered in the last 2 minutes from a cache (meant for client retries); the
- *   bench repeats identical syncs to time them, so it would time the cache, not the sync.
+ *   bench repeats identical syncs to time them, so it would time the cache, not the sync;
+ * - media as Synapse ships it, spelled out so a change of default does not change the bench:
+ *   authenticated media on (the media scenario fetches /_matrix/client/v1/media/thumbnail),
+ *   the default thumbnail sizes made at upload, no dynamic thumbnails (a 96×96 `scale`
+ *   request is served by the 320×240 it made at upload), 50M upload limit.
  */
 
 export interface SynapseConfigOptions {
@@ -75,6 +79,9 @@ export function writeSynapseConfig(o: SynapseConfigOptions): string {
     suppress_key_server_warning: true,
     presence: { enabled: false },
     url_preview_enabled: false,
+    enable_authenticated_media: true,
+    dynamic_thumbnails: false,
+    max_upload_size: '50M',
     caches: { ...((doc.caches as object | undefined) ?? {}), sync_response_cache_duration: 0 },
     rc_message: BIG,
     rc_registration: BIG,
