@@ -239,7 +239,7 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
       sql: db.sql,
       auth: accounts.auth,
       subscribe: domainEvents.subscribe,
-      searchableEvent: (eventId) => rooms.reads.searchableEvent(eventId),
+      searchableEvents: (eventIds) => rooms.reads.searchableEvents(eventIds),
       joinedRooms: (userId) => rooms.reads.joinedRooms(userId),
       visibleEvents: (viewer, eventIds) => rooms.reads.visibleEvents(viewer, eventIds),
       contextForSearch: (viewer, roomId, eventId, opts) => rooms.reads.contextForSearch(viewer, roomId, eventId, opts),

@@ -9,7 +9,7 @@ import { createSearch, type SearchDeps } from './service/search.ts';
 export interface SearchComponentDeps extends SearchDeps {
   auth: MiddlewareHandler<AppEnv>;
   subscribe: SubscribeDomainEvents;
-  searchableEvent: IndexerDeps['searchableEvent'];
+  searchableEvents: IndexerDeps['searchableEvents'];
   sql: Sql;
 }
 
@@ -18,7 +18,7 @@ export interface SearchComponentDeps extends SearchDeps {
  * that a consumer of room.event_persisted keeps, read through rooms' visibility rules.
  */
 export function createSearchComponent(deps: SearchComponentDeps) {
-  deps.subscribe(searchIndexer({ sql: deps.sql, searchableEvent: deps.searchableEvent }));
+  deps.subscribe(searchIndexer({ sql: deps.sql, searchableEvents: deps.searchableEvents }));
   const search = createSearch(deps);
   return {
     mount(app: Hono<AppEnv>): void {

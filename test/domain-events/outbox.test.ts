@@ -262,6 +262,39 @@ describe('failures', () => {
     expect(await metric(registry, 'commcomms_domain_event_dead_letters_total', { consumer: 'poisoned' })).toBe(1);
     expect(lines.some((l) => l.level === 50 && l.consumer === 'poisoned' && String(l.msg).includes('dead_letters'))).toBe(true);
   });
+
+  it('a consumer that takes batches gets the waiting events in one call, and one by one when a batch fails', async () => {
+    const { lines, log } = capturingLog();
+    const { events } = dispatcher(db.sql, { maxAttempts: 2 }, log);
+    const batches: string[][] = [];
+    const single: string[] = [];
+    events.subscribe({
+      name: 'batched',
+      types: ['account.profile_changed'],
+      handle: async (e) => {
+        if (e.payload.userId === '@bad:x') throw new Error('cannot handle this one');
+        single.push(e.payload.userId);
+      },
+      handleBatch: async (es) => {
+        batches.push(es.map((e) => e.payload.userId));
+        if (es.some((e) => e.payload.userId === '@bad:x')) throw new Error('a bad one in the batch');
+      },
+    });
+    await events.start();
+    // Published in one transaction, they become visible together and are handed over together.
+    const [, , last] = await publish(events, '@a:x', '@b:x', '@c:x');
+    await eventually(async () => (await events.consumerStatus('batched'))?.position === last, 'the three to be handled');
+    expect(batches).toEqual([['@a:x', '@b:x', '@c:x']]);
+    expect(single).toEqual([]);
+
+    // A batch holding an event that fails: the others are handled one by one, the bad one parked alone.
+    const [, bad, after] = await publish(events, '@d:x', '@bad:x', '@e:x');
+    await eventually(async () => (await events.consumerStatus('batched'))?.position === after, 'the batch with a bad event');
+    expect(batches.at(-1)).toEqual(['@d:x', '@bad:x', '@e:x']);
+    expect(single.slice(-2)).toEqual(['@d:x', '@e:x']);
+    expect((await events.deadLetters('batched')).map((d) => d.eventId)).toEqual([bad]);
+    expect(lines.some((l) => l.consumer === 'batched' && String(l.msg).includes('one by one'))).toBe(true);
+  });
 });
 
 describe('several dispatchers on one database', () => {

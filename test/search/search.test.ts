@@ -138,6 +138,25 @@ describe('paging', () => {
     });
   }
 
+  it('ranked pages stay the ranking of the first page while new matches arrive', async () => {
+    const first = await found(bob, { search_term: 'probe', order_by: 'rank', filter: { limit: 3 } });
+    // Equally ranked new matches would sort first (newest first among equals) and push the
+    // next pages' offsets back onto results already shown.
+    const newer: string[] = [];
+    for (let i = 0; i < 3; i++) newer.push(await sendText(alice, shared, `pagination probe number late ${i}`));
+    const seen = ids(first);
+    let token = first.next_batch as string | undefined;
+    while (token !== undefined) {
+      const r = await found(bob, { search_term: 'probe', order_by: 'rank', filter: { limit: 3 } }, token);
+      seen.push(...ids(r));
+      token = r.next_batch as string | undefined;
+    }
+    expect([...seen].sort()).toEqual([...sent].sort());
+    // A new search sees them.
+    expect((await found(bob, { search_term: 'probe', order_by: 'rank', filter: { limit: 20 } })).results).toHaveLength(10);
+    expect(newer).toHaveLength(3);
+  });
+
   it('both plans of a recent-first page (walk the stream, or sort the matches) give the same rows', async () => {
     await indexed();
     const where = { query: toTsQuery('probe')!, roomIds: [shared], keys: ['content.body' as const] };

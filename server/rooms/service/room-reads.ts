@@ -215,11 +215,15 @@ export function createRoomReads({ sql, roomState, visibility, serializer, viewRo
       return serializer.serialize(sql, await visibility.filter(sql, viewer.userId, candidates), viewer);
     },
 
-    /** For search's index: an event in a room's timeline and not redacted, or undefined. */
-    async searchableEvent(eventId: string): Promise<{ roomId: string; pdu: StoredEvent['pdu']; streamPos: number } | undefined> {
-      const e = await roomState.loadEvent(sql, eventId);
-      if (!e || !e.inTimeline || e.redactedBy !== null) return undefined;
-      return { roomId: e.roomId, pdu: e.pdu, streamPos: e.streamPos };
+    /** For search's index: of these events, those in a room's timeline and not redacted. */
+    async searchableEvents(
+      eventIds: readonly string[],
+    ): Promise<Map<string, { roomId: string; pdu: StoredEvent['pdu']; streamPos: number }>> {
+      const loaded = await roomState.loadEvents(sql, [...eventIds]);
+      const out = new Map<string, { roomId: string; pdu: StoredEvent['pdu']; streamPos: number }>();
+      for (const [id, e] of loaded)
+        if (e.inTimeline && e.redactedBy === null) out.set(id, { roomId: e.roomId, pdu: e.pdu, streamPos: e.streamPos });
+      return out;
     },
 
     async state(viewer: Viewer, roomId: string): Promise<ClientEvent[]> {

@@ -3,12 +3,13 @@ import { MatrixError } from '../../http/matrix-error.ts';
 
 /**
  * Where the next page of a search starts: for `recent`, below a stream position; for `rank`,
- * so many rows into the ranked matches. A group's token also names its room or sender, so
+ * so many rows into the ranked matches as they were when the first page was read (`upTo`: events
+ * indexed since are left out, or they would shift the offsets and repeat results). A group's token also names its room or sender, so
  * paging it continues that group only. Opaque to clients (base64url JSON).
  */
 export type BatchToken =
   | { order: 'recent'; before: number; room?: string | undefined; sender?: string | undefined }
-  | { order: 'rank'; offset: number; room?: string | undefined; sender?: string | undefined };
+  | { order: 'rank'; offset: number; upTo: number; room?: string | undefined; sender?: string | undefined };
 
 const tokenSchema = z.discriminatedUnion('order', [
   z.object({
@@ -20,6 +21,7 @@ const tokenSchema = z.discriminatedUnion('order', [
   z.object({
     order: z.literal('rank'),
     offset: z.number().int().min(0).max(1_000_000),
+    upTo: z.number().int().safe(),
     room: z.string().optional(),
     sender: z.string().optional(),
   }),

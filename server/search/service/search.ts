@@ -6,6 +6,7 @@ import type { ClientEvent } from '../../rooms/index.ts';
 import {
   countMatches,
   matchedWords,
+  newestIndexed,
   searchRanked,
   searchRecent,
   type SearchHit,
@@ -141,7 +142,7 @@ export function createSearch(deps: SearchDeps) {
       if (read === rows.length && rows.length < batchSize) return { hits };
       if (hits.length === limit || scanned >= MAX_SCANNED) break;
     }
-    const next: BatchToken = order === 'recent' ? { order, before: before! } : { order, offset };
+    const next: BatchToken = order === 'recent' ? { order, before: before! } : { order, offset, upTo: where.upTo! };
     return { hits, next };
   }
 
@@ -151,8 +152,10 @@ export function createSearch(deps: SearchDeps) {
       const token = nextBatch !== undefined ? parseBatchToken(nextBatch) : undefined;
       if (token && token.order !== order) throw new MatrixError(400, 'M_INVALID_PARAM', 'next_batch was made for another order_by');
       const limit = Math.min(Math.max(c.filter?.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
-      const where = await scope(viewer, c, token);
-      if (!where) return { count: 0, results: [], highlights: [] };
+      const scoped = await scope(viewer, c, token);
+      if (!scoped) return { count: 0, results: [], highlights: [] };
+      // Ranked pages are offsets into the matches: they are read as of the first page.
+      const where = order === 'rank' ? { ...scoped, upTo: token?.order === 'rank' ? token.upTo : await newestIndexed(sql) } : scoped;
 
       const count = await countMatches(sql, where);
       const { hits, next } = await page(viewer, where, order, token, limit, count);

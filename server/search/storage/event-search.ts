@@ -24,15 +24,21 @@ export interface IndexedEvent {
 }
 
 /** Idempotent: the consumer may be handed an event again after a crash. */
-export async function indexEvent(tx: Tx, e: IndexedEvent): Promise<void> {
+export async function indexEvents(tx: Tx, events: readonly IndexedEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const col = <K extends keyof IndexedEvent>(k: K) => events.map((e) => e[k]);
   await tx`insert into event_search (event_id, room_id, sender, key, stream_pos, origin_server_ts, contains_url, content_tsv)
-    values (${e.eventId}, ${e.roomId}, ${e.sender}, ${e.key}, ${e.streamPos}, ${e.originServerTs}, ${e.containsUrl},
-      to_tsvector(${CONFIG}::regconfig, ${e.value}))
+    select event_id, room_id, sender, key, stream_pos, origin_server_ts, contains_url, to_tsvector(${CONFIG}::regconfig, value)
+    from unnest(${col('eventId') as string[]}::text[], ${col('roomId') as string[]}::text[], ${col('sender') as string[]}::text[],
+      ${col('key') as string[]}::text[], ${col('value') as string[]}::text[], ${col('streamPos') as number[]}::bigint[],
+      ${col('originServerTs') as number[]}::bigint[], ${col('containsUrl').map(String)}::text[]::boolean[])
+      as e(event_id, room_id, sender, key, value, stream_pos, origin_server_ts, contains_url)
     on conflict (event_id) do nothing`;
 }
 
-export async function unindexEvent(tx: Tx, eventId: string): Promise<void> {
-  await tx`delete from event_search where event_id = ${eventId}`;
+export async function unindexEvents(tx: Tx, eventIds: readonly string[]): Promise<void> {
+  if (eventIds.length === 0) return;
+  await tx`delete from event_search where event_id = any(${eventIds as string[]}::text[])`;
 }
 
 /** What to look for and where: all conditions are ANDed. */
@@ -44,6 +50,8 @@ export interface SearchWhere {
   senders?: readonly string[] | undefined;
   notSenders?: readonly string[] | undefined;
   containsUrl?: boolean | undefined;
+  /** Only events at or before this stream position. */
+  upTo?: number | undefined;
 }
 
 export interface SearchHit {
@@ -60,7 +68,8 @@ function conditions(tx: Tx, w: SearchWhere) {
     and key = any(${w.keys as string[]}::text[])
     ${w.senders ? tx`and sender = any(${w.senders as string[]}::text[])` : tx``}
     ${w.notSenders && w.notSenders.length > 0 ? tx`and sender <> all(${w.notSenders as string[]}::text[])` : tx``}
-    ${w.containsUrl !== undefined ? tx`and contains_url = ${w.containsUrl}` : tx``}`;
+    ${w.containsUrl !== undefined ? tx`and contains_url = ${w.containsUrl}` : tx``}
+    ${w.upTo !== undefined ? tx`and stream_pos <= ${w.upTo}` : tx``}`;
 }
 
 /**
@@ -99,6 +108,12 @@ export async function searchRanked(tx: Tx, w: SearchWhere, offset: number, limit
     where ${conditions(tx, w)}
     order by rank desc, stream_pos desc
     offset ${offset} limit ${limit}`;
+}
+
+/** The newest indexed event's stream position (0: none): where a ranked search's pages stop. */
+export async function newestIndexed(tx: Tx): Promise<number> {
+  const [row] = await tx<{ pos: number | null }[]>`select max(stream_pos) as pos from event_search`;
+  return row?.pos ?? 0;
 }
 
 /** How many events match, before history visibility is applied (the spec's count is approximate). */
