@@ -1,5 +1,5 @@
 import { domainOf } from '../../../federation/auth/index.ts';
-import type { Consumer } from '../../domain-events/index.ts';
+import type { Consumer, DeliveredEvent } from '../../domain-events/index.ts';
 import type { Sql } from '../../db/database.ts';
 import { nextStreamPosition } from '../../db/stream.ts';
 import { transaction } from '../../db/transaction.ts';
@@ -34,54 +34,69 @@ export interface EventNotifierDeps {
 export function eventNotifier(deps: EventNotifierDeps): Consumer<'room.event_persisted'> {
   const { sql, serverName, notifier, evaluator, eventAudience, rulesets, ignoredByEach, delivered } = deps;
   const isLocal = (userId: string) => domainOf(userId) === serverName;
+
+  /** The push actions of one event for the members its rules notify (none: nobody to tell). */
+  async function actionsFor(payload: DeliveredEvent<'room.event_persisted'>['payload']): Promise<PushActionRow[]> {
+    const audience = await eventAudience(payload.eventId);
+    if (!audience) return [];
+    const { event } = audience;
+    const recipients = audience.joined.filter((m) => m.userId !== event.sender && isLocal(m.userId));
+    if (recipients.length === 0) return [];
+    const rules = await rulesets(recipients.map((r) => r.userId));
+    const rows: PushActionRow[] = [];
+    for (const [i, member] of recipients.entries()) {
+      const result = evaluator(rules[i]!, {
+        event,
+        userId: member.userId,
+        displayName: member.displayName,
+        memberCount: audience.joined.length,
+        senderPowerLevel: audience.senderPowerLevel,
+        notificationPowerLevels: audience.notificationPowerLevels,
+      });
+      if (!result || (!result.notify && !result.highlight)) continue;
+      rows.push({
+        user_id: member.userId,
+        room_id: event.room_id,
+        event_id: event.event_id,
+        event_pos: audience.streamPos,
+        thread_id: audience.threadId,
+        actions: JSON.stringify(result.actions),
+        notify: result.notify,
+        highlight: result.highlight,
+        ts: event.origin_server_ts,
+      });
+    }
+    const ignored = await ignoredByEach(rows.map((r) => r.user_id));
+    return rows.filter((_, i) => !ignored[i]!.has(event.sender));
+  }
+
+  /**
+   * The actions of a batch of events are written in one transaction at one stream position and
+   * wake their users once: after a burst of sends, one wake per event made every member's /sync
+   * answer again and again with counts that were about to change.
+   */
+  async function handleBatch(events: DeliveredEvent<'room.event_persisted'>[]): Promise<void> {
+    const kept: PushActionRow[] = [];
+    for (const { payload } of events) kept.push(...(await actionsFor(payload)));
+    if (kept.length === 0) return;
+    const { pos, queued } = await transaction(sql, async (tx) => {
+      const p = await nextStreamPosition(tx);
+      const inserted = await insertPushActions(tx, kept, p);
+      const n = await queueDeliveries(
+        tx,
+        inserted.filter((r) => r.notify).map((r) => ({ userId: r.user_id, eventId: r.event_id, roomId: r.room_id })),
+        Date.now(),
+      );
+      return { pos: p, queued: n };
+    });
+    notifier.notify({ pos, userIds: [...new Set(kept.map((r) => r.user_id))] });
+    if (queued > 0) delivered();
+  }
+
   return {
     name: 'push.evaluate_event',
     types: ['room.event_persisted'],
-    async handle({ payload }) {
-      const audience = await eventAudience(payload.eventId);
-      if (!audience) return;
-      const { event } = audience;
-      const recipients = audience.joined.filter((m) => m.userId !== event.sender && isLocal(m.userId));
-      if (recipients.length === 0) return;
-      const rules = await rulesets(recipients.map((r) => r.userId));
-      const rows: PushActionRow[] = [];
-      for (const [i, member] of recipients.entries()) {
-        const result = evaluator(rules[i]!, {
-          event,
-          userId: member.userId,
-          displayName: member.displayName,
-          memberCount: audience.joined.length,
-          senderPowerLevel: audience.senderPowerLevel,
-          notificationPowerLevels: audience.notificationPowerLevels,
-        });
-        if (!result || (!result.notify && !result.highlight)) continue;
-        rows.push({
-          user_id: member.userId,
-          room_id: event.room_id,
-          event_id: event.event_id,
-          event_pos: audience.streamPos,
-          thread_id: audience.threadId,
-          actions: JSON.stringify(result.actions),
-          notify: result.notify,
-          highlight: result.highlight,
-          ts: event.origin_server_ts,
-        });
-      }
-      const ignored = await ignoredByEach(rows.map((r) => r.user_id));
-      const kept = rows.filter((_, i) => !ignored[i]!.has(event.sender));
-      if (kept.length === 0) return;
-      const { pos, queued } = await transaction(sql, async (tx) => {
-        const p = await nextStreamPosition(tx);
-        const inserted = await insertPushActions(tx, kept, p);
-        const n = await queueDeliveries(
-          tx,
-          inserted.filter((r) => r.notify).map((r) => ({ userId: r.user_id, eventId: r.event_id, roomId: r.room_id })),
-          Date.now(),
-        );
-        return { pos: p, queued: n };
-      });
-      notifier.notify({ pos, userIds: kept.map((r) => r.user_id) });
-      if (queued > 0) delivered();
-    },
+    handle: (event) => handleBatch([event]),
+    handleBatch,
   };
 }
