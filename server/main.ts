@@ -211,6 +211,8 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
       usersNewlySharingRoomWithEach: rooms.usersNewlySharingRoomWithEach,
       shareARoom: rooms.shareARoom,
       userExists: async (userId) => (await accounts.userData.getProfile(userId).catch(() => undefined)) !== undefined,
+      // Who is syncing goes to Redis when there is one (a lease per user, no PostgreSQL row rewritten for it).
+      ...(redis && bus ? { redis: { client: redis, namespace: bus.namespace } } : {}),
     });
     // Before 'http', so stopped after it: the last heartbeat records the syncs its stop ended.
     await lifecycle.start({ name: 'presence-timers', start: () => presence.timers.start(), stop: () => presence.timers.stop() });

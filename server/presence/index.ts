@@ -1,7 +1,10 @@
 import type { Hono, MiddlewareHandler } from 'hono';
+import type { RedisClientType } from 'redis';
 import type { Config } from '../config/load.ts';
 import type { SubscribeDomainEvents } from '../domain-events/index.ts';
 import type { AppEnv } from '../http/hono-env.ts';
+import { createPostgresSyncLiveness } from './liveness/postgres.ts';
+import { createRedisSyncLiveness } from './liveness/redis.ts';
 import { presenceRoutes } from './routes/presence.ts';
 import { activityConsumer } from './service/activity.ts';
 import { createPresenceService, type PresenceDeps } from './service/presence.ts';
@@ -18,6 +21,11 @@ export interface PresenceComponentDeps extends PresenceDeps {
   timeouts: PresenceTimeouts;
   /** Where the timers' failures go (they retry on their next turn). */
   onError: (err: unknown) => void;
+  /**
+   * The deployment's Redis, when it has one, and its key prefix (the bus's namespace): who has a
+   * /sync in flight is kept there instead of in PostgreSQL (liveness/).
+   */
+  redis?: { client: RedisClientType; namespace: string };
 }
 
 /**
@@ -26,10 +34,19 @@ export interface PresenceComponentDeps extends PresenceDeps {
  * starts and stops `timers`, this process's heartbeat and sweeper.
  */
 export function createPresence(deps: PresenceComponentDeps) {
-  const tracker = createSyncTracker({ sql: deps.sql, timeouts: deps.timeouts, onError: deps.onError });
+  const liveness = deps.redis ? createRedisSyncLiveness(deps.redis.client, deps.redis.namespace) : createPostgresSyncLiveness(deps.sql);
+  const tracker = createSyncTracker({
+    sql: deps.sql,
+    liveness,
+    timeouts: deps.timeouts,
+    // The service is made below, with the tracker; the heartbeat announces only once running.
+    announce: (changes) => presence.announce(changes),
+    onError: deps.onError,
+  });
   const presence = createPresenceService({ ...deps, tracker });
   const sweeper = createPresenceSweeper({
     sql: deps.sql,
+    liveness,
     timeouts: deps.timeouts,
     announce: presence.announce,
     flushOwn: tracker.flush,

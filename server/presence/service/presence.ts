@@ -138,7 +138,7 @@ export function createPresenceService({
     statusMsg: string | null,
     active: boolean,
     previous: PresenceRow | undefined,
-    synced?: { lastSyncTs: number; syncingUntil: number },
+    synced?: { lastSyncTs: number },
   ): Promise<void> {
     const now = Date.now();
     const pos = await transaction(sql, async (tx) => {
@@ -175,18 +175,22 @@ export function createPresenceService({
      * does not count at all (the spec: the client is not marked online). Writes only on a
      * change (or when an online user was no longer currently active), not once per sync: the
      * rest is counted in memory and recorded by the heartbeat (sync-tracker.ts).
+     * A sweeper may set the user offline just after the read below found them as asked (so
+     * nothing is written here): the tracker, told of the sync only after that read, then claims
+     * the user with its next heartbeat and sets them back (sync-tracker.ts explains the race).
      */
     async syncing(userId: string, setPresence: PresenceState): Promise<() => void> {
       if (setPresence === 'offline') return () => {};
       const online = setPresence === 'online';
       const current = await presenceNow(sql, userId);
       if (current?.presence === setPresence && (!online || current.currently_active)) {
-        return tracker.started(userId, { active: online, row: current });
+        const lastSeen = Math.max(current.last_sync_ts ?? 0, current.last_active_ts ?? 0);
+        return tracker.started(userId, { presence: setPresence, active: online, lastSeen });
       }
+      // The write records this sync's start too: under the row's lock, as a claim (see above).
       const now = Date.now();
-      const synced = { lastSyncTs: now, syncingUntil: tracker.leaseFrom(now) };
-      await write(userId, setPresence, current?.status_msg ?? null, online, current, synced);
-      return tracker.started(userId, { active: online, leaseWritten: synced.syncingUntil });
+      await write(userId, setPresence, current?.status_msg ?? null, online, current, { lastSyncTs: now });
+      return tracker.started(userId, { presence: setPresence, active: online, lastSeen: now });
     },
 
     /**

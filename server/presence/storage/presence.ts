@@ -11,11 +11,10 @@ export interface PresenceRow {
   stream_pos: number;
   /** When a /sync of the user that affects presence last started or ended (as recorded). */
   last_sync_ts: number | null;
-  /** A process has a /sync of the user in flight and renews this lease before it runs out. */
-  syncing_until: number | null;
 }
 
-const COLUMNS = 'user_id, presence, status_msg, last_active_ts, currently_active, stream_pos, last_sync_ts, syncing_until';
+// Not syncing_until: that is the sync liveness's (liveness/postgres.ts), read by the sweeper only.
+const COLUMNS = 'user_id, presence, status_msg, last_active_ts, currently_active, stream_pos, last_sync_ts';
 
 export async function getPresence(tx: Tx, userId: string): Promise<PresenceRow | undefined> {
   const [row] = await tx<PresenceRow[]>`select ${tx.unsafe(COLUMNS)} from presence where user_id = ${userId}`;
@@ -35,21 +34,19 @@ export async function upsertPresence(
     statusMsg: string | null;
     lastActiveTs: number | null;
     currentlyActive: boolean;
-    synced?: { lastSyncTs: number; syncingUntil: number };
+    synced?: { lastSyncTs: number };
   },
   streamPos: number,
 ): Promise<void> {
   const lastSyncTs = p.synced?.lastSyncTs ?? null;
-  const syncingUntil = p.synced?.syncingUntil ?? null;
   await tx`insert into presence (user_id, presence, status_msg, last_active_ts, currently_active, last_seen_at, stream_pos,
-      last_sync_ts, syncing_until)
+      last_sync_ts)
     values (${p.userId}, ${p.presence}, ${p.statusMsg}, ${p.lastActiveTs}, ${p.currentlyActive}, now(), ${streamPos},
-      ${lastSyncTs}, ${syncingUntil})
+      ${lastSyncTs})
     on conflict (user_id) do update set presence = excluded.presence, status_msg = excluded.status_msg,
       last_active_ts = greatest(presence.last_active_ts, excluded.last_active_ts), currently_active = excluded.currently_active,
       last_seen_at = excluded.last_seen_at, stream_pos = excluded.stream_pos,
-      last_sync_ts = greatest(presence.last_sync_ts, excluded.last_sync_ts),
-      syncing_until = greatest(presence.syncing_until, excluded.syncing_until)`;
+      last_sync_ts = greatest(presence.last_sync_ts, excluded.last_sync_ts)`;
 }
 
 /** Presence of the given users changed in (since, upTo]. */

@@ -1,14 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from '../support/accounts.ts';
 import { ApiClient, registerUser, type TestUser } from '../support/client.ts';
-import { startTestHomeserver, TEST_DB, type TestHomeserver } from '../support/homeserver.ts';
+import { startTestHomeserver, type TestHomeserver } from '../support/homeserver.ts';
 import { createRoom, CS, enc, joinRoom, ok, sync, syncOk } from '../support/rooms.ts';
+import { createClient, type RedisClientType } from 'redis';
+import { syncLeasesKey } from '../../server/presence/liveness/redis.ts';
+import { disconnectRedis } from '../../server/redis/disconnect.ts';
 
 /**
  * Two processes of one deployment on one PostgreSQL, each sweeping for timed-out users: a user
  * whose long-poll is on process A is syncing, and process B, which has never seen that request,
- * must not set them offline. Once the long-poll ends, B does. PostgreSQL only (PGlite is one
- * process's database); Redis when the run has it, as a deployment would.
+ * must not set them offline. Once the long-poll ends, B does. Like every multi-process suite it
+ * runs on PostgreSQL with Redis, as such a deployment would: the lease that tells B is in Redis
+ * (the PostgreSQL engine's leases across two pools are in the liveness contract tests).
  */
 
 const TIMERS = {
@@ -19,7 +23,7 @@ const TIMERS = {
   sync_heartbeat_interval_ms: 100,
 };
 
-describe.skipIf(TEST_DB !== 'postgres')('presence timeouts across processes', () => {
+describe('presence timeouts across processes', () => {
   let a: TestHomeserver;
   let b: TestHomeserver;
   let syncer: TestUser;
@@ -44,6 +48,26 @@ describe.skipIf(TEST_DB !== 'postgres')('presence timeouts across processes', ()
   const seenOnB = async () =>
     ok(await new ApiClient(b.url, mate.accessToken).get(`${CS}/presence/${enc(syncer.userId)}/status`)).presence as string;
 
+  /** Where the syncer's lease is: its end in Redis (when the deployment has it) and in PostgreSQL. */
+  async function leases(): Promise<{ redis: number | null; postgres: number | null }> {
+    const [row] = await a.hs.db.sql<{ syncing_until: number | null }[]>`
+      select syncing_until from presence where user_id = ${syncer.userId}`;
+    const url = process.env.REDIS_URL;
+    if (!url) return { redis: null, postgres: row?.syncing_until ?? null };
+    const [deployment] = await a.hs.db.sql<{ id: string }[]>`select id from deployment`;
+    const client: RedisClientType = createClient({ url });
+    client.on('error', () => {});
+    await client.connect();
+    try {
+      return {
+        redis: await client.zScore(syncLeasesKey(`commcomms:${deployment!.id}:`), syncer.userId),
+        postgres: row?.syncing_until ?? null,
+      };
+    } finally {
+      await disconnectRedis(client);
+    }
+  }
+
   it('a long-poll on A keeps the user online on B; B sets them offline once it ends', async () => {
     const first = await syncOk(syncer);
     let polling = true;
@@ -55,6 +79,13 @@ describe.skipIf(TEST_DB !== 'postgres')('presence timeouts across processes', ()
     await sleep(3 * TIMERS.sync_online_timeout_ms);
     expect(polling).toBe(true);
     expect(await seenOnB()).toBe('online');
+    const lease = await leases();
+    if (process.env.REDIS_URL) {
+      expect(lease.redis).toBeGreaterThan(Date.now());
+      expect(lease.postgres).toBeNull();
+    } else {
+      expect(lease.postgres).toBeGreaterThan(Date.now());
+    }
 
     ok(await poll);
     const deadline = Date.now() + 15_000;
