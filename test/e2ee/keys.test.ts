@@ -347,6 +347,8 @@ describe('cross-signing', () => {
       ok(await bob.client.post(`${CS}/keys/signatures/upload`, { [bob.userId]: { [bobMaster.publicKey]: byDevice } })).failures,
     ).toEqual({});
     // Alice, having verified bob, signs his master key with her user-signing key.
+    const sinceFor = new Map<TestUser, string>();
+    for (const u of [alice, bob, charlie]) sinceFor.set(u, await syncToken(u));
     const stored = ok(await alice.client.post(`${CS}/keys/query`, { device_keys: { [bob.userId]: [] } })).master_keys[bob.userId];
     const { signatures: _s, ...bare } = stored;
     const signed = signAs(bare, alice.userId, `ed25519:${userSigning.publicKey}`, userSigning);
@@ -363,6 +365,15 @@ describe('cross-signing', () => {
       const seen = await masterSeenBy(viewer);
       expect(seen.signatures[alice.userId]).toBeUndefined();
       expect(Object.keys(seen.signatures[bob.userId])).toContain(`ed25519:${bob.deviceId}`);
+    }
+
+    // Only alice's devices are told to query bob again; bob and those sharing a room with him are not.
+    const { body } = await syncUntil(alice, sinceFor.get(alice)!, (b) => (b.device_lists.changed.includes(bob.userId) ? true : undefined));
+    const changes = ok(await alice.client.get(`${CS}/keys/changes?from=${sinceFor.get(alice)!}&to=${body.next_batch}`));
+    expect(changes.changed).toContain(bob.userId);
+    for (const viewer of [bob, charlie]) {
+      const later = await syncOk(viewer, { since: sinceFor.get(viewer)!, timeout: 0, set_presence: 'offline' });
+      expect(later.device_lists?.changed ?? []).not.toContain(bob.userId);
     }
   });
 });

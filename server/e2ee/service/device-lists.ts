@@ -2,7 +2,7 @@ import type { KeyedReads } from '../../db/batch.ts';
 import type { Sql, Tx } from '../../db/database.ts';
 import { nextStreamPosition } from '../../db/stream.ts';
 import type { Notifier } from '../../notifier/index.ts';
-import { deviceListChangesEach, recordDeviceListChange } from '../storage/device-lists.ts';
+import { deviceListChangesEach, recordDeviceListChange, recordSignatureChange, signatureChangesEach } from '../storage/device-lists.ts';
 
 /** What the keys component asks of rooms: who shares a joined room with whom, and since when. */
 export interface SharedRooms {
@@ -38,6 +38,21 @@ export function createDeviceLists({ sql, notifier, rooms }: DeviceListsDeps) {
     return pos;
   }
 
+  /**
+   * Records, in `tx`, that `signer` signed other users' keys: a change only the signer's devices
+   * hear of (the signature is shown to them alone). Returns the position to wake the signer at.
+   */
+  async function recordSigned(tx: Tx, signer: string, targets: readonly string[]): Promise<number> {
+    const pos = await nextStreamPosition(tx);
+    await recordSignatureChange(tx, signer, targets, pos);
+    return pos;
+  }
+
+  /** Wakes the signer's devices once what recordSigned recorded commits. */
+  function announceSigned(signer: string, pos: number): void {
+    notifier.notify({ pos, userIds: [signer] });
+  }
+
   /** Wakes the users concerned by a committed change: them, and everyone sharing a room with them. */
   async function announce(userIds: readonly string[], pos: number): Promise<void> {
     const audience = new Set(userIds);
@@ -51,20 +66,25 @@ export function createDeviceLists({ sql, notifier, rooms }: DeviceListsDeps) {
     const byUserSince = (n: { userId: string; since: number }) => `${n.userId}\n${n.since}`;
     const newlySharing = k.one(byUserSince, rooms.usersNewlySharingRoomWithEach);
     const noLongerSharing = k.one(byUserSince, rooms.usersNoLongerSharingRoomWithEach);
+    const signedByMe = k.one(
+      (n: { userId: string; since: number; upTo: number }) => `${n.userId}\n${n.since}\n${n.upTo}`,
+      signatureChangesEach,
+    );
     return async (tx: Tx, userId: string, since: number, upTo: number): Promise<DeviceListChanges> => {
       const window = await changedIn(tx, { since, upTo });
       const others = window.filter((u) => u !== userId);
-      const [sharing, newcomers, gone] = await Promise.all([
+      const [sharing, newcomers, gone, signed] = await Promise.all([
         others.length > 0 ? rooms.usersSharingRoomWith(tx, userId, others) : Promise.resolve([]),
         newlySharing(tx, { userId, since }),
         noLongerSharing(tx, { userId, since }),
+        signedByMe(tx, { userId, since, upTo }),
       ]);
-      const changed = new Set([...(window.includes(userId) ? [userId] : []), ...sharing, ...newcomers]);
+      const changed = new Set([...(window.includes(userId) ? [userId] : []), ...sharing, ...newcomers, ...signed]);
       return { changed: [...changed].sort(), left: gone.filter((u) => !changed.has(u)).sort() };
     };
   }
 
-  return { record, announce, changesOver };
+  return { record, recordSigned, announce, announceSigned, changesOver };
 }
 
 export type DeviceLists = ReturnType<typeof createDeviceLists>;

@@ -188,18 +188,23 @@ export function createKeySignatures({ sql, deviceLists, confirm }: KeySignatures
             good++;
           }
           if (good === 0) fail(targetUser, keyId, 'M_INVALID_SIGNATURE', 'No valid signature by a key of yours that may sign this key');
-          // Everyone tracking the signed user queries them again (Synapse tells only the signer's
-          // devices of a signature on another's master key; telling more costs a query, nothing else).
           else touched.add(targetUser);
         }
       }
       if (accepted.length > 0) {
-        const users = [...touched];
-        const pos = await transaction(sql, async (tx) => {
+        // Signatures on one's own keys concern everyone who tracks one; a signature on another
+        // user's key is shown to its signer alone, so only the signer's devices are told.
+        const own = touched.has(who.userId);
+        const others = [...touched].filter((u) => u !== who.userId);
+        const { ownPos, othersPos } = await transaction(sql, async (tx) => {
           await putSignatures(tx, accepted);
-          return deviceLists.record(tx, users);
+          return {
+            ownPos: own ? await deviceLists.record(tx, [who.userId]) : undefined,
+            othersPos: others.length > 0 ? await deviceLists.recordSigned(tx, who.userId, others) : undefined,
+          };
         });
-        await deviceLists.announce(users, pos);
+        if (ownPos !== undefined) await deviceLists.announce([who.userId], ownPos);
+        if (othersPos !== undefined) deviceLists.announceSigned(who.userId, othersPos);
       }
       return { failures };
     },

@@ -20,3 +20,25 @@ export async function deviceListChangesEach(tx: Tx, windows: readonly { since: n
   for (const r of rows) out[r.i - 1]!.push(r.user_id);
   return out;
 }
+
+/** Records that `signer` signed these users' keys (seen by the signer alone), at one stream position. */
+export async function recordSignatureChange(tx: Tx, signer: string, targets: readonly string[], pos: number): Promise<void> {
+  if (targets.length === 0) return;
+  await tx`
+    insert into signature_changes (signer_user_id, target_user_id, stream_pos)
+    select ${signer}, t, ${pos}::bigint from unnest(${targets as string[]}::text[]) as t
+    on conflict do nothing`;
+}
+
+/** For each (signer, since, upTo), in order: whose keys the signer signed in (since, upTo]. */
+export async function signatureChangesEach(tx: Tx, keys: readonly { userId: string; since: number; upTo: number }[]): Promise<string[][]> {
+  if (keys.length === 0) return [];
+  const rows = await tx<{ i: number; target_user_id: string }[]>`
+    select distinct k.i::int as i, c.target_user_id
+    from unnest(${keys.map((k) => k.userId)}::text[], ${keys.map((k) => k.since)}::bigint[], ${keys.map((k) => k.upTo)}::bigint[])
+      with ordinality as k(user_id, since, up_to, i)
+    join signature_changes c on c.signer_user_id = k.user_id and c.stream_pos > k.since and c.stream_pos <= k.up_to`;
+  const out = keys.map((): string[] => []);
+  for (const r of rows) out[r.i - 1]!.push(r.target_user_id);
+  return out;
+}
