@@ -18,6 +18,7 @@ import { deploymentId } from './db/deployment.ts';
 import { createE2ee } from './e2ee/index.ts';
 import { createKeyBackup } from './key-backup/index.ts';
 import { createMedia } from './media/index.ts';
+import { createHousekeeping } from './ops/housekeeping.ts';
 import { createSearchComponent } from './search/index.ts';
 import { createUserDirectory } from './user-directory/index.ts';
 import { createPresence, presenceTimeouts } from './presence/index.ts';
@@ -269,6 +270,15 @@ export async function startHomeserver(configIn: Config, opts: { log?: Logger } =
       // and room, four rooms at a time; 456 ms batched. The bound caps one pass's memory.
       roomsInParallel: 1000,
     });
+    const housekeeping = createHousekeeping({
+      log,
+      intervalMs: config.housekeeping.interval_ms,
+      tasks: [
+        { name: 'send transaction ids', run: () => rooms.pruneTransactionIds(config.housekeeping.transaction_ids_kept_ms) },
+        { name: 'to-device transaction ids', run: () => e2ee.pruneTransactionIds(config.housekeeping.transaction_ids_kept_ms) },
+      ],
+    });
+    await lifecycle.start({ name: 'housekeeping', start: () => housekeeping.start(), stop: () => housekeeping.stop() });
     // Every consumer has subscribed. Stopped right after HTTP: its handlers finish while the pools are open.
     await lifecycle.start({ name: 'domain-events', start: () => domainEvents.start(), stop: () => domainEvents.stop() });
 

@@ -60,6 +60,7 @@ export function generateConfigYaml(opts: GenerateOptions): string {
       sync_heartbeat_interval_ms: 5000,
     },
     user_directory: { search_all_users: false },
+    housekeeping: { interval_ms: 3600000, transaction_ids_kept_ms: 86400000 },
     logging: { level: 'info' },
   };
   return `# CommComms homeserver configuration, generated ${new Date().toISOString()}.\n# Reference: README.md, "Configuration".\n${stringify(doc)}`;

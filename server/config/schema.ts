@@ -183,6 +183,15 @@ export const configSchema = z.object({
       search_all_users: z.boolean().default(false),
     })
     .prefault({}),
+  /** Periodic clean-up of what is kept only for a while. */
+  housekeeping: z
+    .object({
+      /** How often each process runs it. */
+      interval_ms: z.number().int().positive().default(3_600_000),
+      /** Client transaction ids (sends, to-device) are remembered this long: a retry within it is not done twice. */
+      transaction_ids_kept_ms: z.number().int().positive().default(86_400_000),
+    })
+    .prefault({}),
   logging: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
 });
 

@@ -60,6 +60,8 @@ export function createE2ee(deps: E2eeDeps) {
   const directReads = readsOver(direct);
 
   return {
+    /** Housekeeping: to-device transaction ids older than this are forgotten. */
+    pruneTransactionIds: (keptMs: number) => toDevice.pruneTransactionIds(keptMs),
     syncReads: directReads,
     /** The same reads, those of one tick (the passes one change woke) as one query per kind. */
     batched: (): E2eeSyncReads => readsOver(batchedOn(sql)),

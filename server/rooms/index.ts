@@ -47,6 +47,8 @@ import {
   usersSharingRoomWith,
   usersVisibleInDirectory,
 } from './storage/shared-rooms.ts';
+import { pruneTxns } from './storage/rooms.ts';
+import { pruneInBatches } from '../db/prune.ts';
 
 export interface RoomsDeps {
   sql: Sql;
@@ -149,6 +151,8 @@ export function createRooms({
     shareARoom,
     /** For push: an event with the members it may notify and the room's power levels. */
     eventAudience,
+    /** Housekeeping: send transaction ids older than this are forgotten (a retry after it sends again). */
+    pruneTransactionIds: (keptMs: number): Promise<number> => pruneInBatches((limit) => pruneTxns(sql, keptMs, limit)),
     /** For the user directory: whom a user's search may find. */
     usersVisibleInDirectory,
     /** For push rules that follow an upgrade: the room this one replaces, named by its create event. */

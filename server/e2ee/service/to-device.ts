@@ -6,6 +6,7 @@ import { nextStreamPosition } from '../../db/stream.ts';
 import { transaction } from '../../db/transaction.ts';
 import type { Requester } from '../../http/hono-env.ts';
 import type { Notifier } from '../../notifier/index.ts';
+import { pruneInBatches } from '../../db/prune.ts';
 import {
   claimToDeviceTxn,
   deleteAckedToDevice,
@@ -13,6 +14,7 @@ import {
   pendingToDevice,
   queueToDevice,
   type ToDeviceRow,
+  pruneToDeviceTxns,
 } from '../storage/to-device.ts';
 
 export interface ToDeviceDeps {
@@ -34,6 +36,8 @@ export interface ToDeviceBatch {
 /** Messages from one device to others (room keys, verification), queued until each recipient device acknowledges them. */
 export function createToDevice({ sql, serverName, notifier, onRemote }: ToDeviceDeps) {
   return {
+    /** Housekeeping: forgets transaction ids older than `keptMs` (a batch at a time); how many went. */
+    pruneTransactionIds: (keptMs: number): Promise<number> => pruneInBatches((limit) => pruneToDeviceTxns(sql, keptMs, limit)),
     /**
      * sendToDevice: each recipient device gets its message once per transaction id of the
      * sending device, however often the client retries. "*" means every device of the user.

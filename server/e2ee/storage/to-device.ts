@@ -82,3 +82,12 @@ export async function pendingToDevice(tx: Tx, windows: readonly ToDeviceWindow[]
   for (const { i, ...r } of rows) out[i - 1]!.push({ ...r, stream_pos: Number(r.stream_pos) });
   return out;
 }
+
+/** Forgets to-device transaction ids older than `keptMs`, at most `limit` at a time; how many went. */
+export async function pruneToDeviceTxns(tx: Tx, keptMs: number, limit: number): Promise<number> {
+  const rows = await tx`
+    delete from to_device_txns where (user_id, device_id, txn_id) in (
+      select user_id, device_id, txn_id from to_device_txns
+      where created_at < now() - ${keptMs}::bigint * interval '1 millisecond' limit ${limit})`;
+  return rows.count;
+}

@@ -126,6 +126,15 @@ export async function insertTxn(tx: Tx, userId: string, deviceId: string, txnId:
   await tx`insert into event_txns (user_id, device_id, txn_id, event_id) values (${userId}, ${deviceId}, ${txnId}, ${eventId})`;
 }
 
+/** Forgets send transaction ids older than `keptMs`, at most `limit` at a time; how many went. */
+export async function pruneTxns(tx: Tx, keptMs: number, limit: number): Promise<number> {
+  const rows = await tx`
+    delete from event_txns where (user_id, device_id, txn_id) in (
+      select user_id, device_id, txn_id from event_txns
+      where created_at < now() - ${keptMs}::bigint * interval '1 millisecond' limit ${limit})`;
+  return rows.count;
+}
+
 /** A user's current membership in one room: null for none. */
 export async function membershipOf(tx: Tx, roomId: string, userId: string): Promise<string | null> {
   const [row] = await tx<{ membership: string | null }[]>`
