@@ -279,7 +279,8 @@ export function createHierarchy({ sql, roomState }: { sql: Sql; roomState: RoomS
           if (afterLast.length > req.limit) break;
         } else if (room.row.room_id === resume!.last) {
           found = true;
-        } else if (index++ >= resume!.count && fromCount.length <= req.limit) {
+        } else if (index++ >= resume!.count - 1 && fromCount.length <= req.limit) {
+          // The last room is gone: the count - 1 rooms before it were shown, so this one was not.
           fromCount.push(toChunk(room, children));
         }
       }
