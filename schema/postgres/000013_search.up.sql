@@ -33,6 +33,6 @@ FROM (
   CROSS JOIN LATERAL (SELECT CASE WHEN strpos(e.pdu, '\u0000') = 0 THEN e.pdu::jsonb END AS pdu) p
   WHERE e.in_timeline AND e.redacted_by IS NULL
     AND e.type IN ('m.room.message', 'm.room.name', 'm.room.topic')
-    AND (e.type = 'm.room.message') = (e.state_key IS NULL)
+    AND CASE WHEN e.type = 'm.room.message' THEN e.state_key IS NULL ELSE e.state_key = '' END
 ) indexed
 WHERE jsonb_typeof(value) = 'string';

@@ -110,6 +110,9 @@ describe('finding messages', () => {
   it('an empty or punctuation-only term finds nothing, without an error', async () => {
     expect(await found(bob, { search_term: '' })).toEqual({ count: 0, results: [], highlights: [] });
     expect((await found(bob, { search_term: '?!* & |' })).results).toEqual([]);
+    // Stop words are no words: "the -zebra" would be "anything but zebra", every message there is.
+    expect(await found(bob, { search_term: 'the -zebra' })).toEqual({ count: 0, results: [], highlights: [] });
+    expect(await found(bob, { search_term: 'the or -zebra' })).toEqual({ count: 0, results: [], highlights: [] });
   });
 });
 

@@ -3,8 +3,9 @@ import { MatrixError } from '../../http/matrix-error.ts';
 
 /**
  * Where the next page of a search starts: for `recent`, below a stream position; for `rank`,
- * so many rows into the ranked matches as they were when the first page was read (`upTo`: events
- * indexed since are left out, or they would shift the offsets and repeat results). A group's token also names its room or sender, so
+ * so many rows into the ranked matches, of events up to the newest one indexed when the first
+ * page was read (`upTo`): newer events would shift the offsets and repeat results. Offsets stay
+ * exact only against those; an older event indexed late, or a redaction, still moves them by one. A group's token also names its room or sender, so
  * paging it continues that group only. Opaque to clients (base64url JSON).
  */
 export type BatchToken =

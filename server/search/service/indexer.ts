@@ -4,6 +4,7 @@ import type { Consumer, DeliveredEvent } from '../../domain-events/index.ts';
 import { indexEvents, unindexEvents, type IndexedEvent, type SearchKey } from '../storage/event-search.ts';
 
 /** The event types search looks into, with the one key of each (the spec's `keys`). */
+/** `state`: the room's name and topic are state events with the empty state key; a message is no state event. */
 export const SEARCHED: Readonly<Record<string, { key: SearchKey; field: string; state: boolean }>> = {
   'm.room.message': { key: 'content.body', field: 'body', state: false },
   'm.room.name': { key: 'content.name', field: 'name', state: true },
@@ -35,7 +36,7 @@ export function searchIndexer({ sql, searchableEvents }: IndexerDeps): Consumer<
   async function handleBatch(events: Persisted[]): Promise<void> {
     const indexed = events.filter(({ payload: p }) => {
       const searched = SEARCHED[p.type];
-      return searched !== undefined && searched.state === (p.stateKey !== null);
+      return searched !== undefined && (searched.state ? p.stateKey === '' : p.stateKey === null);
     });
     const redactions = events.filter((e) => e.payload.type === 'm.room.redaction');
     const loaded = await searchableEvents([...indexed, ...redactions].map((e) => e.payload.eventId));

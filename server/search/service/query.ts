@@ -61,7 +61,8 @@ function termQuery(t: Term): string {
 
 /**
  * The tsquery text for a search term, or undefined when nothing in it can match (no letters or
- * digits, or only exclusions: "everything but X" over every room is not a search).
+ * digits, or only exclusions: "everything but X" over every room is not a search). Stop words
+ * are only known to PostgreSQL: storage's requiresAWord catches "the -spam".
  */
 export function toTsQuery(term: string): string | undefined {
   const { terms, ors } = tokenize(term);

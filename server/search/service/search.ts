@@ -7,6 +7,7 @@ import {
   countMatches,
   matchedWords,
   newestIndexed,
+  requiresAWord,
   searchRanked,
   searchRecent,
   type SearchHit,
@@ -69,6 +70,8 @@ const MAX_CONTEXT = 100;
  * than scanning a whole room's history for one request.
  */
 const MAX_SCANNED = 2_000;
+/** The most rows one read of the index asks for. */
+const MAX_BATCH = 500;
 /** From this many matches on, a recent-first page walks the stream index (see searchRecent). */
 const MANY_MATCHES = 5_000;
 
@@ -88,7 +91,7 @@ export function createSearch(deps: SearchDeps) {
   /** Where the search looks: joined rooms, narrowed by the filter and by a group's token. */
   async function scope(viewer: Viewer, c: RoomEventsCriteria, token: BatchToken | undefined): Promise<SearchWhere | undefined> {
     const query = toTsQuery(c.search_term);
-    if (query === undefined) return undefined;
+    if (query === undefined || !(await requiresAWord(sql, query))) return undefined;
     const f = c.filter;
     let roomIds = await deps.joinedRooms(viewer.userId);
     if (f?.rooms) roomIds = roomIds.filter((r) => f.rooms!.includes(r));
@@ -117,7 +120,9 @@ export function createSearch(deps: SearchDeps) {
     matches: number,
   ): Promise<Page> {
     const plan = matches >= MANY_MATCHES ? 'walk-stream' : 'sort-matches';
-    const batchSize = Math.min(Math.max(limit * 2, 20), 500);
+    // Each further read is larger: a ranked read sorts every match again, so many small reads
+    // past hidden matches (history from before a join) would cost far more than a few big ones.
+    let batchSize = Math.min(Math.max(limit * 2, 20), MAX_BATCH);
     let before = token?.order === 'recent' ? token.before : undefined;
     let offset = token?.order === 'rank' ? token.offset : 0;
     const hits: Page['hits'] = [];
@@ -141,6 +146,7 @@ export function createSearch(deps: SearchDeps) {
       // Every row read, and fewer than asked for: nothing more matches.
       if (read === rows.length && rows.length < batchSize) return { hits };
       if (hits.length === limit || scanned >= MAX_SCANNED) break;
+      batchSize = Math.min(batchSize * 4, MAX_BATCH);
     }
     const next: BatchToken = order === 'recent' ? { order, before: before! } : { order, offset, upTo: where.upTo! };
     return { hits, next };

@@ -110,6 +110,16 @@ export async function searchRanked(tx: Tx, w: SearchWhere, offset: number, limit
     offset ${offset} limit ${limit}`;
 }
 
+/**
+ * Whether the query needs some word to be there. Stop words vanish from a tsquery ("the -spam"
+ * is just "not spam"), and a query that requires no word cannot use the index: it would match,
+ * count and rank every message in the searcher's rooms. PostgreSQL's querytree says so ('' or 'T').
+ */
+export async function requiresAWord(tx: Tx, query: string): Promise<boolean> {
+  const [row] = await tx<{ t: string }[]>`select querytree(to_tsquery(${CONFIG}::regconfig, ${query})) as t`;
+  return row!.t !== '' && row!.t !== 'T';
+}
+
 /** The newest indexed event's stream position (0: none): where a ranked search's pages stop. */
 export async function newestIndexed(tx: Tx): Promise<number> {
   const [row] = await tx<{ pos: number | null }[]>`select max(stream_pos) as pos from event_search`;
