@@ -265,7 +265,7 @@ describe('failures', () => {
 
   it('a consumer that takes batches gets the waiting events in one call, and one by one when a batch fails', async () => {
     const { lines, log } = capturingLog();
-    const { events } = dispatcher(db.sql, { maxAttempts: 2 }, log);
+    const { events, registry } = dispatcher(db.sql, { maxAttempts: 2 }, log);
     const batches: string[][] = [];
     const single: string[] = [];
     events.subscribe({
@@ -294,6 +294,7 @@ describe('failures', () => {
     expect(single.slice(-2)).toEqual(['@d:x', '@e:x']);
     expect((await events.deadLetters('batched')).map((d) => d.eventId)).toEqual([bad]);
     expect(lines.some((l) => l.consumer === 'batched' && String(l.msg).includes('one by one'))).toBe(true);
+    expect(await metric(registry, 'commcomms_domain_event_batch_fallbacks_total', { consumer: 'batched' })).toBe(1);
   });
 });
 

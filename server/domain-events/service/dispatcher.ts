@@ -121,6 +121,12 @@ export function createDispatcher({ sql, log, registry, options }: DispatcherDeps
     labelNames: ['consumer', 'type'] as const,
     registers: [registry],
   });
+  const batchFallbacks = new Counter({
+    name: 'commcomms_domain_event_batch_fallbacks_total',
+    help: 'Batches a consumer failed to handle at once, whose events were then handed over one by one',
+    labelNames: ['consumer'] as const,
+    registers: [registry],
+  });
   const lag = new Gauge({
     name: 'commcomms_domain_event_consumer_lag',
     help: 'Outbox ids between the newest event and a consumer run by this process (0 when caught up)',
@@ -258,6 +264,9 @@ export function createDispatcher({ sql, log, registry, options }: DispatcherDeps
     try {
       await underLease(name, () => handleBatch.call(r.consumer, events));
     } catch (err) {
+      // Counted apart from the events' own failures: a batch that keeps failing when its events
+      // do not (a fault of the batch path itself) would otherwise only show as lost throughput.
+      batchFallbacks.inc({ consumer: name });
       log.warn({ err, consumer: name, events: rows.length }, 'domain event batch failed; handing its events over one by one');
       return false;
     }
