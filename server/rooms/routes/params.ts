@@ -1,8 +1,7 @@
 import type { Context } from 'hono';
-import { z } from 'zod';
 import { parseWith } from '../../http/body.ts';
 import { MatrixError } from '../../http/matrix-error.ts';
-import type { EventSelector } from '../../matrix/index.ts';
+import { roomEventFilterSchema, type EventSelector } from '../../matrix/index.ts';
 
 /** The appendices cap room and user ids at 255 bytes: a longer one names nothing that can exist. */
 const MAX_ID_BYTES = 255;
@@ -29,21 +28,6 @@ export function intQuery(c: Context, name: string, dflt: number, max: number): n
   return Math.min(Number(raw), max);
 }
 
-const roomEventFilter = z
-  .object({
-    limit: z.number().int().min(0).optional(),
-    types: z.array(z.string()).optional(),
-    not_types: z.array(z.string()).optional(),
-    senders: z.array(z.string()).optional(),
-    not_senders: z.array(z.string()).optional(),
-    rooms: z.array(z.string()).optional(),
-    not_rooms: z.array(z.string()).optional(),
-    contains_url: z.boolean().optional(),
-    lazy_load_members: z.boolean().optional(),
-    include_redundant_members: z.boolean().optional(),
-  })
-  .loose();
-
 /** The `filter` query parameter of /messages and /context: a RoomEventFilter as JSON. */
 export function filterQuery(c: Context): EventSelector | undefined {
   const raw = c.req.query('filter');
@@ -55,7 +39,7 @@ export function filterQuery(c: Context): EventSelector | undefined {
     throw new MatrixError(400, 'M_INVALID_PARAM', 'filter is not valid JSON');
   }
   try {
-    return parseWith(roomEventFilter, parsed);
+    return parseWith(roomEventFilterSchema, parsed);
   } catch {
     throw new MatrixError(400, 'M_INVALID_PARAM', 'filter is not a valid RoomEventFilter');
   }
