@@ -31,6 +31,9 @@ export interface EventNotifierDeps {
  * the pushers' queue come from what it stores. Idempotent, as domain events are delivered at
  * least once: an event already evaluated for a user is not stored or pushed twice.
  */
+/** Push actions written per transaction: short enough that the stream position it holds barely holds back the watermark. */
+const ROWS_PER_TRANSACTION = 200;
+
 export function eventNotifier(deps: EventNotifierDeps): Consumer<'room.event_persisted'> {
   const { sql, serverName, notifier, evaluator, eventAudience, rulesets, ignoredByEach, delivered } = deps;
   const isLocal = (userId: string) => domainOf(userId) === serverName;
@@ -71,17 +74,22 @@ export function eventNotifier(deps: EventNotifierDeps): Consumer<'room.event_per
   }
 
   /**
-   * The actions of a batch of events are written in one transaction at one stream position and
-   * wake their users once: after a burst of sends, one wake per event made every member's /sync
-   * answer again and again with counts that were about to change.
+   * The actions of a batch of events are written a few hundred rows per transaction, each at one
+   * stream position with one wake: one wake per event made every member's /sync answer again
+   * and again with counts about to change. Not the whole batch in one transaction: a stream
+   * position held open holds back the watermark, and with it every /sync on the server, for as
+   * long as the transaction lasts (a catch-up after a burst of sends froze delivery for that long).
    */
   async function handleBatch(events: DeliveredEvent<'room.event_persisted'>[]): Promise<void> {
     const kept: PushActionRow[] = [];
     for (const { payload } of events) kept.push(...(await actionsFor(payload)));
-    if (kept.length === 0) return;
+    for (let i = 0; i < kept.length; i += ROWS_PER_TRANSACTION) await write(kept.slice(i, i + ROWS_PER_TRANSACTION));
+  }
+
+  async function write(rows: PushActionRow[]): Promise<void> {
     const { pos, queued } = await transaction(sql, async (tx) => {
       const p = await nextStreamPosition(tx);
-      const inserted = await insertPushActions(tx, kept, p);
+      const inserted = await insertPushActions(tx, rows, p);
       const n = await queueDeliveries(
         tx,
         inserted.filter((r) => r.notify).map((r) => ({ userId: r.user_id, eventId: r.event_id, roomId: r.room_id })),
@@ -89,7 +97,7 @@ export function eventNotifier(deps: EventNotifierDeps): Consumer<'room.event_per
       );
       return { pos: p, queued: n };
     });
-    notifier.notify({ pos, userIds: [...new Set(kept.map((r) => r.user_id))] });
+    notifier.notify({ pos, userIds: [...new Set(rows.map((r) => r.user_id))] });
     if (queued > 0) delivered();
   }
 
